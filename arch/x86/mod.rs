@@ -1,0 +1,351 @@
+//! 32-bit x86 (i386): entering the kernel with `int 0x80`, and the two ways socket calls
+//! reach it.
+//!
+//! Register convention (i386 Linux syscall ABI): the number goes in `eax`, the six
+//! arguments in `ebx`, `ecx`, `edx`, `esi`, `edi`, `ebp`, the result comes back in `eax`
+//! (-4095..=-1 is an errno). The kernel preserves every other register and the flags.
+//!
+//! Rust's `asm!` cannot name `esi` (LLVM's base pointer on x86) or `ebp` (the frame
+//! pointer) as operands. `syscall4` swaps the fourth argument into `esi` around the
+//! `int 0x80` with `xchg`; `syscall5` and `syscall6` save `esi`/`ebp` on the stack and
+//! load them, and the syscall number, from a small array whose address travels in `eax`.
+//!
+//! # Socket calls: `socketcall` or direct
+//! Before Linux 4.3 the only way to a socket operation on i386 was `socketcall(2)`
+//! (syscall 102): a sub-call number (`SYS_SOCKET` = 1 .. `SYS_SENDMMSG` = 20) and a
+//! pointer to the arguments in memory. Linux 4.3 added direct syscalls
+//! (`socket` = 359 .. `shutdown` = 373, plus `recvmmsg` = 337 and `sendmmsg` = 345).
+//! Both matter:
+//! - seccomp filters see only syscall registers. Through `socketcall` the arguments sit
+//!   behind a pointer a filter cannot follow, so a policy that inspects, say, `sendmsg`'s
+//!   flags needs the direct call;
+//! - kernels older than 4.3 have only `socketcall`;
+//! - sandboxes allow-list one or the other (some only `socketcall`, as written for old
+//!   i386 libcs; some only the direct calls).
+//!
+//! So by default baremsg tries the direct call and, when it fails with `ENOSYS`, makes
+//! the same call through `socketcall` (and the other way round), remembering the path
+//! that worked in an atomic: no lock, no allocation, one extra syscall at most when the
+//! preferred path is refused. `--cfg baremsg_socketcall` or `--cfg baremsg_direct`
+//! (in `RUSTFLAGS`) forces one path at build time.
+
+use core::arch::asm;
+#[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::sys::SocketPath;
+
+pub mod nr;
+
+/// The kernel's `__kernel_size_t`: the width of `iov_len`, `msg_iovlen`,
+/// `msg_controllen` and `cmsg_len`.
+pub type KernelSize = u32;
+
+/// The kernel's `long` (`__kernel_long_t`): the width of `timeval` fields.
+pub type KernelLong = i32;
+
+/// Issues syscall `n` with no arguments.
+///
+/// # Safety
+/// The syscall must be sound to make with these arguments (see its man page).
+#[inline(always)]
+pub unsafe fn syscall0(n: usize) -> isize {
+    let ret;
+    // SAFETY: the caller vouches for the syscall; `int 0x80` from user mode switches to
+    // the kernel stack and the kernel restores every register but `eax`.
+    unsafe {
+        asm!("int 0x80", inlateout("eax") n => ret, options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// Issues syscall `n` with one argument.
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall1(n: usize, a0: usize) -> isize {
+    let ret;
+    // SAFETY: as in `syscall0`.
+    unsafe {
+        asm!("int 0x80", inlateout("eax") n => ret, in("ebx") a0,
+             options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// Issues syscall `n` with two arguments.
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall2(n: usize, a0: usize, a1: usize) -> isize {
+    let ret;
+    // SAFETY: as in `syscall0`.
+    unsafe {
+        asm!("int 0x80", inlateout("eax") n => ret, in("ebx") a0, in("ecx") a1,
+             options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// Issues syscall `n` with three arguments.
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall3(n: usize, a0: usize, a1: usize, a2: usize) -> isize {
+    let ret;
+    // SAFETY: as in `syscall0`.
+    unsafe {
+        asm!("int 0x80", inlateout("eax") n => ret, in("ebx") a0, in("ecx") a1, in("edx") a2,
+             options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// Issues syscall `n` with four arguments.
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall4(n: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
+    let ret;
+    // SAFETY: as in `syscall0`. `esi` cannot be an operand: the fourth argument goes in
+    // another register (`edi`, the only one left) and is swapped into `esi` for the
+    // duration of the call, which restores `esi` afterwards.
+    unsafe {
+        asm!("xchg esi, {a3}", "int 0x80", "xchg esi, {a3}",
+             a3 = inout(reg) a3 => _,
+             inlateout("eax") n => ret, in("ebx") a0, in("ecx") a1, in("edx") a2,
+             options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// Issues syscall `n` with five arguments.
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall5(n: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+    let ret;
+    let spill = [a3, n];
+    // SAFETY: as in `syscall0`. `esi` is saved on the stack and loaded from `spill`
+    // (whose address travels in `eax`, then replaced by the number); the stack is
+    // balanced before the block ends.
+    unsafe {
+        asm!("push esi",
+             "mov esi, dword ptr [eax]",
+             "mov eax, dword ptr [eax + 4]",
+             "int 0x80",
+             "pop esi",
+             inlateout("eax") spill.as_ptr() => ret,
+             in("ebx") a0, in("ecx") a1, in("edx") a2, in("edi") a4,
+             options(preserves_flags));
+    }
+    ret
+}
+
+/// Issues syscall `n` with six arguments.
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn syscall6(
+    n: usize,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+) -> isize {
+    let ret;
+    let spill = [a3, a5, n];
+    // SAFETY: as in `syscall5`, with `ebp` saved and loaded the same way. Nothing reads
+    // `ebp` as a frame pointer between the push and the pop.
+    unsafe {
+        asm!("push ebp",
+             "push esi",
+             "mov esi, dword ptr [eax]",
+             "mov ebp, dword ptr [eax + 4]",
+             "mov eax, dword ptr [eax + 8]",
+             "int 0x80",
+             "pop esi",
+             "pop ebp",
+             inlateout("eax") spill.as_ptr() => ret,
+             in("ebx") a0, in("ecx") a1, in("edx") a2, in("edi") a4,
+             options(preserves_flags));
+    }
+    ret
+}
+
+/// Issues a syscall that does not return (`exit`, `exit_group`).
+///
+/// # Safety
+/// `n` must be a syscall that never returns to the caller.
+#[inline(always)]
+pub unsafe fn syscall1_noreturn(n: usize, a0: usize) -> ! {
+    // SAFETY: the caller vouches that the syscall does not return.
+    unsafe { asm!("int 0x80", in("eax") n, in("ebx") a0, options(noreturn, nostack)) }
+}
+
+/// `socketcall(2)` sub-call numbers (include/uapi/linux/net.h).
+pub mod socketcall {
+    #![allow(missing_docs)]
+    pub const SYS_SOCKET: usize = 1;
+    pub const SYS_BIND: usize = 2;
+    pub const SYS_CONNECT: usize = 3;
+    pub const SYS_LISTEN: usize = 4;
+    pub const SYS_ACCEPT: usize = 5;
+    pub const SYS_GETSOCKNAME: usize = 6;
+    pub const SYS_GETPEERNAME: usize = 7;
+    pub const SYS_SOCKETPAIR: usize = 8;
+    pub const SYS_SEND: usize = 9;
+    pub const SYS_RECV: usize = 10;
+    pub const SYS_SENDTO: usize = 11;
+    pub const SYS_RECVFROM: usize = 12;
+    pub const SYS_SHUTDOWN: usize = 13;
+    pub const SYS_SETSOCKOPT: usize = 14;
+    pub const SYS_GETSOCKOPT: usize = 15;
+    pub const SYS_SENDMSG: usize = 16;
+    pub const SYS_RECVMSG: usize = 17;
+    pub const SYS_ACCEPT4: usize = 18;
+    pub const SYS_RECVMMSG: usize = 19;
+    pub const SYS_SENDMMSG: usize = 20;
+}
+
+/// A socket operation: its direct syscall number (Linux 4.3+) and its `socketcall`
+/// sub-call number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SocketCall {
+    direct: usize,
+    sub: usize,
+}
+
+impl SocketCall {
+    const fn new(direct: usize, sub: usize) -> Self {
+        Self { direct, sub }
+    }
+    /// `socket(2)`.
+    pub const SOCKET: Self = Self::new(nr::SOCKET, socketcall::SYS_SOCKET);
+    /// `bind(2)`.
+    pub const BIND: Self = Self::new(nr::BIND, socketcall::SYS_BIND);
+    /// `connect(2)`.
+    pub const CONNECT: Self = Self::new(nr::CONNECT, socketcall::SYS_CONNECT);
+    /// `listen(2)`.
+    pub const LISTEN: Self = Self::new(nr::LISTEN, socketcall::SYS_LISTEN);
+    /// `getsockname(2)`.
+    pub const GETSOCKNAME: Self = Self::new(nr::GETSOCKNAME, socketcall::SYS_GETSOCKNAME);
+    /// `getpeername(2)`.
+    pub const GETPEERNAME: Self = Self::new(nr::GETPEERNAME, socketcall::SYS_GETPEERNAME);
+    /// `socketpair(2)`.
+    pub const SOCKETPAIR: Self = Self::new(nr::SOCKETPAIR, socketcall::SYS_SOCKETPAIR);
+    /// `sendto(2)`.
+    pub const SENDTO: Self = Self::new(nr::SENDTO, socketcall::SYS_SENDTO);
+    /// `recvfrom(2)`.
+    pub const RECVFROM: Self = Self::new(nr::RECVFROM, socketcall::SYS_RECVFROM);
+    /// `shutdown(2)`.
+    pub const SHUTDOWN: Self = Self::new(nr::SHUTDOWN, socketcall::SYS_SHUTDOWN);
+    /// `setsockopt(2)`.
+    pub const SETSOCKOPT: Self = Self::new(nr::SETSOCKOPT, socketcall::SYS_SETSOCKOPT);
+    /// `getsockopt(2)`.
+    pub const GETSOCKOPT: Self = Self::new(nr::GETSOCKOPT, socketcall::SYS_GETSOCKOPT);
+    /// `sendmsg(2)`.
+    pub const SENDMSG: Self = Self::new(nr::SENDMSG, socketcall::SYS_SENDMSG);
+    /// `recvmsg(2)`.
+    pub const RECVMSG: Self = Self::new(nr::RECVMSG, socketcall::SYS_RECVMSG);
+    /// `accept4(2)`.
+    pub const ACCEPT4: Self = Self::new(nr::ACCEPT4, socketcall::SYS_ACCEPT4);
+    /// `recvmmsg(2)`.
+    pub const RECVMMSG: Self = Self::new(nr::RECVMMSG, socketcall::SYS_RECVMMSG);
+    /// `sendmmsg(2)`.
+    pub const SENDMMSG: Self = Self::new(nr::SENDMMSG, socketcall::SYS_SENDMMSG);
+}
+
+const ENOSYS: isize = -38;
+
+#[inline(always)]
+unsafe fn direct<const N: usize>(call: SocketCall, args: &[usize; N]) -> isize {
+    let a = |i: usize| if i < N { args[i] } else { 0 };
+    // SAFETY: the caller vouches for the call and its arguments; `N` is a constant, so
+    // the match folds to one stub.
+    unsafe {
+        match N {
+            0 => syscall0(call.direct),
+            1 => syscall1(call.direct, a(0)),
+            2 => syscall2(call.direct, a(0), a(1)),
+            3 => syscall3(call.direct, a(0), a(1), a(2)),
+            4 => syscall4(call.direct, a(0), a(1), a(2), a(3)),
+            5 => syscall5(call.direct, a(0), a(1), a(2), a(3), a(4)),
+            _ => syscall6(call.direct, a(0), a(1), a(2), a(3), a(4), a(5)),
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn via_socketcall<const N: usize>(call: SocketCall, args: &[usize; N]) -> isize {
+    // SAFETY: `args` is the array of `unsigned long` arguments socketcall copies in;
+    // the kernel reads exactly as many as the sub-call takes, which is `N`.
+    unsafe { syscall2(nr::SOCKETCALL, call.sub, args.as_ptr() as usize) }
+}
+
+#[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+static PATH: AtomicU8 = AtomicU8::new(SocketPath::Direct as u8);
+
+/// Makes a socket call with `N` arguments (`N` <= 6), by the path in force (see the
+/// module docs).
+///
+/// # Safety
+/// As [`syscall0`], for the socket call named by `call`.
+#[inline(always)]
+pub unsafe fn socket_call<const N: usize>(call: SocketCall, args: [usize; N]) -> isize {
+    #[cfg(baremsg_socketcall)]
+    // SAFETY: forwarded from the caller.
+    return unsafe { via_socketcall(call, &args) };
+
+    #[cfg(all(baremsg_direct, not(baremsg_socketcall)))]
+    // SAFETY: forwarded from the caller.
+    return unsafe { direct(call, &args) };
+
+    #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+    // SAFETY: forwarded from the caller. A call refused with ENOSYS did nothing, so
+    // making it again by the other path is sound.
+    unsafe {
+        let preferred = PATH.load(Ordering::Relaxed);
+        let ret = if preferred == SocketPath::Direct as u8 {
+            direct(call, &args)
+        } else {
+            via_socketcall(call, &args)
+        };
+        if ret != ENOSYS {
+            return ret;
+        }
+        let (other, ret) = if preferred == SocketPath::Direct as u8 {
+            (SocketPath::Socketcall, via_socketcall(call, &args))
+        } else {
+            (SocketPath::Direct, direct(call, &args))
+        };
+        if ret != ENOSYS {
+            PATH.store(other as u8, Ordering::Relaxed);
+        }
+        ret
+    }
+}
+
+/// How socket calls reach the kernel now: the forced path, or the one that last worked.
+#[inline]
+pub fn socket_path() -> SocketPath {
+    #[cfg(baremsg_socketcall)]
+    return SocketPath::Socketcall;
+    #[cfg(all(baremsg_direct, not(baremsg_socketcall)))]
+    return SocketPath::Direct;
+    #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+    if PATH.load(Ordering::Relaxed) == SocketPath::Direct as u8 {
+        SocketPath::Direct
+    } else {
+        SocketPath::Socketcall
+    }
+}

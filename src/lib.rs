@@ -1,0 +1,34 @@
+//! Messages, file descriptors and credentials over Unix sockets on Linux, with no libc.
+//!
+//! baremsg is `#![no_std]`, enters the kernel through its own inline-asm stubs and
+//! declares the kernel's structs itself, so it fits static binaries with their own
+//! `_start`, init systems and minimal containers. Targets: x86_64 and 32-bit x86
+//! (i386), where socket calls go directly (Linux 4.3+) or through `socketcall`.
+//!
+//! The layers, each depending only on the ones before it:
+//! - `arch` (private): how the kernel is entered on each architecture, the syscall
+//!   numbers, the width of the kernel's size fields;
+//! - [`sys`]: the kernel's `#[repr(C)]` types, constants and `unsafe` raw syscall
+//!   wrappers returning `Result<_, Errno>`;
+//! - [`Errno`]: the kernel's error numbers, typed.
+
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("baremsg supports Linux only");
+
+#[cfg_attr(target_arch = "x86_64", path = "../arch/x86_64/mod.rs")]
+#[cfg_attr(target_arch = "x86", path = "../arch/x86/mod.rs")]
+mod arch;
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+compile_error!("baremsg supports x86_64 and x86 (i386) only");
+
+pub mod errno;
+pub mod sys;
+
+pub use errno::Errno;

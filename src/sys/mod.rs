@@ -1,0 +1,81 @@
+//! The raw layer: the kernel's types and constants, and `unsafe` syscall wrappers that
+//! return `Result<_, Errno>`.
+//!
+//! Every wrapper takes raw fds and pointers exactly as the kernel does and adds nothing
+//! but the error conversion: a return in -4095..=-1 becomes `Err(Errno)`. Ownership of
+//! the fds they create is the caller's business; the safe layers build on them.
+
+mod consts;
+mod io;
+mod mm;
+mod process;
+mod socket;
+mod types;
+
+pub use consts::*;
+pub use io::*;
+pub use mm::*;
+pub use process::*;
+pub use socket::*;
+pub use types::*;
+
+use crate::Errno;
+
+/// The syscall stubs and numbers of the architecture compiled for, for calls baremsg does
+/// not wrap.
+pub mod raw {
+    /// x86 only: `socketcall(2)` sub-call numbers.
+    #[cfg(target_arch = "x86")]
+    pub use crate::arch::socketcall;
+    pub use crate::arch::{
+        nr, socket_call, syscall0, syscall1, syscall1_noreturn, syscall2, syscall3, syscall4,
+        syscall5, syscall6, SocketCall,
+    };
+}
+
+/// How socket calls reach the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SocketPath {
+    /// The socket syscalls themselves (`sendmsg`, `recvmsg`, ...): always on x86_64,
+    /// Linux 4.3+ on x86.
+    Direct = 0,
+    /// x86 only: `socketcall(2)` with a sub-call number and an argument array.
+    Socketcall = 1,
+}
+
+/// How socket calls reach the kernel now: on x86 the path forced at build time
+/// (`--cfg baremsg_socketcall` / `--cfg baremsg_direct`), or else the one that last
+/// worked (the direct calls until one fails with `ENOSYS`); always
+/// [`SocketPath::Direct`] on x86_64.
+#[inline]
+pub fn socket_path() -> SocketPath {
+    crate::arch::socket_path()
+}
+
+/// Turns a raw syscall return into a result.
+#[inline(always)]
+pub(crate) fn check(ret: isize) -> Result<usize, Errno> {
+    match Errno::from_ret(ret) {
+        Some(e) => Err(e),
+        None => Ok(ret as usize),
+    }
+}
+
+/// Like [`check`] for calls that return an fd or a pid.
+#[inline(always)]
+pub(crate) fn check_int(ret: isize) -> Result<i32, Errno> {
+    check(ret).map(|v| v as i32)
+}
+
+/// Like [`check`] for calls that return 0 on success.
+#[inline(always)]
+pub(crate) fn check_unit(ret: isize) -> Result<(), Errno> {
+    check(ret).map(|_| ())
+}
+
+/// An fd as a syscall argument: sign-extended, as the kernel reads an `int`.
+#[inline(always)]
+pub(crate) const fn fd_arg(fd: i32) -> usize {
+    fd as isize as usize
+}

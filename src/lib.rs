@@ -10,7 +10,12 @@
 //!   numbers, the width of the kernel's size fields;
 //! - [`sys`]: the kernel's `#[repr(C)]` types, constants and `unsafe` raw syscall
 //!   wrappers returning `Result<_, Errno>`;
-//! - [`Errno`]: the kernel's error numbers, typed.
+//! - [`cmsg`]: control messages: aligned stack buffers, an encoder, a total parser, and
+//!   received control data that owns every fd in it;
+//! - [`unix`]: Unix sockets (stream, datagram, seqpacket), listeners, addresses, and
+//!   sending and receiving fds and credentials;
+//! - [`fd`]: owned and borrowed fds; [`io`]: iovec-shaped buffers; [`Errno`] and
+//!   [`Error`]: the errors.
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -28,7 +33,13 @@ mod arch;
 #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
 compile_error!("baremsg supports x86_64 and x86 (i386) only");
 
+pub mod cmsg;
 pub mod errno;
+mod error;
+pub mod fd;
+pub mod io;
 pub mod sys;
+pub mod unix;
 
 pub use errno::Errno;
+pub use error::Error;

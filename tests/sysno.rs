@@ -69,6 +69,7 @@ fn syscall_numbers_match_libc_syscalls_and_sc() {
 
 #[cfg(target_arch = "x86_64")]
 #[test]
+#[allow(clippy::unnecessary_cast)] // SYS_* is i64 here, i32 on i386
 fn x86_64_only_numbers_match() {
     same_numbers! {
         MMAP => SYS_mmap, mmap, MMAP;

@@ -1,0 +1,193 @@
+//! A total parser for control data: any bytes, any lengths, no panic, no read outside
+//! the slice.
+
+use core::mem::size_of;
+
+use crate::fd::RawFd;
+use crate::sys::{
+    cmsg_align, KernelSize, Ucred, SCM_CREDENTIALS, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET,
+};
+use crate::Error;
+
+/// Size of `struct cmsghdr`, which is also where data starts (it is already aligned).
+pub(super) const HDR: usize = size_of::<crate::sys::Cmsghdr>();
+
+/// One step of the walk over control data.
+pub(super) enum Step {
+    /// No further message: the rest is shorter than a header.
+    End,
+    /// A header whose `cmsg_len` is shorter than a header: the walk cannot go on.
+    Malformed,
+    /// A message: its data is `data_start..data_end` of the slice; the next header is at
+    /// `next` (clamped to the slice's length). `truncated`: `cmsg_len` ran past the end.
+    Msg {
+        level: i32,
+        ty: i32,
+        data_start: usize,
+        data_end: usize,
+        next: usize,
+        truncated: bool,
+    },
+}
+
+/// Reads the header at `pos` of `buf` and tells where its data and the next header are.
+pub(super) fn step(buf: &[u8], pos: usize) -> Step {
+    let Some(rest) = buf.get(pos..) else {
+        return Step::End;
+    };
+    if rest.len() < HDR {
+        return Step::End;
+    }
+    let ks = size_of::<KernelSize>();
+    let mut len_bytes = [0u8; size_of::<KernelSize>()];
+    len_bytes.copy_from_slice(&rest[..ks]);
+    let len = KernelSize::from_ne_bytes(len_bytes);
+    let level = i32::from_ne_bytes([rest[ks], rest[ks + 1], rest[ks + 2], rest[ks + 3]]);
+    let ty = i32::from_ne_bytes([rest[ks + 4], rest[ks + 5], rest[ks + 6], rest[ks + 7]]);
+    // A length that does not even fit in usize is certainly past the end.
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len < HDR {
+        return Step::Malformed;
+    }
+    let truncated = len > rest.len();
+    let msg_len = len.min(rest.len());
+    let next = if truncated {
+        buf.len()
+    } else {
+        // cmsg_align cannot overflow: msg_len <= rest.len() <= isize::MAX.
+        pos.saturating_add(cmsg_align(msg_len)).min(buf.len())
+    };
+    Step::Msg {
+        level,
+        ty,
+        data_start: pos + HDR,
+        data_end: pos + msg_len,
+        next,
+        truncated,
+    }
+}
+
+/// One control message as found in the bytes, nothing decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawCmsg<'a> {
+    /// `cmsg_level`.
+    pub level: i32,
+    /// `cmsg_type`.
+    pub ty: i32,
+    /// The data, clamped to the buffer.
+    pub data: &'a [u8],
+    /// `cmsg_len` ran past the end of the buffer (the data was cut short).
+    pub truncated: bool,
+}
+
+/// Walks control data without taking ownership of anything in it.
+///
+/// Total: for any `bytes` it yields messages, then ends; a header whose `cmsg_len` is
+/// below the header size yields one `Err(MalformedControl)` and ends the walk; a
+/// `cmsg_len` past the end yields the clamped message with `truncated` set and ends; a
+/// tail shorter than a header ends the walk.
+#[derive(Clone, Debug)]
+pub struct RawCmsgs<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> RawCmsgs<'a> {
+    /// A walk over `bytes`, as filled in by `recvmsg` (`msg_controllen` bytes).
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { buf: bytes, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for RawCmsgs<'a> {
+    type Item = Result<RawCmsg<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match step(self.buf, self.pos) {
+            Step::End => None,
+            Step::Malformed => {
+                let offset = self.pos;
+                self.pos = self.buf.len();
+                Some(Err(Error::MalformedControl { offset }))
+            }
+            Step::Msg {
+                level,
+                ty,
+                data_start,
+                data_end,
+                next,
+                truncated,
+            } => {
+                self.pos = next;
+                Some(Ok(RawCmsg {
+                    level,
+                    ty,
+                    data: &self.buf[data_start..data_end],
+                    truncated,
+                }))
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for RawCmsgs<'_> {}
+
+/// The fd numbers of an `SCM_RIGHTS` message, not owned: see
+/// [`ReceivedControl`](super::ReceivedControl) for owned fds.
+#[derive(Clone, Debug)]
+pub struct RawFds<'a> {
+    chunks: core::slice::ChunksExact<'a, u8>,
+}
+
+impl Iterator for RawFds<'_> {
+    type Item = RawFd;
+    fn next(&mut self) -> Option<RawFd> {
+        self.chunks
+            .next()
+            .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.chunks.size_hint()
+    }
+}
+
+impl ExactSizeIterator for RawFds<'_> {}
+
+fn expect(msg: &RawCmsg<'_>, ty: i32, len_ok: bool) -> Result<(), Error> {
+    if msg.level != SOL_SOCKET || msg.ty != ty || !len_ok {
+        return Err(Error::BadControlLength {
+            level: msg.level,
+            ty: msg.ty,
+            len: msg.data.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes an `SCM_RIGHTS` message into its fd numbers (Go's `ParseUnixRights`).
+/// Errors unless the message is `SOL_SOCKET`/`SCM_RIGHTS` with a whole number of fds.
+pub fn parse_unix_rights<'a>(msg: &RawCmsg<'a>) -> Result<RawFds<'a>, Error> {
+    expect(msg, SCM_RIGHTS, msg.data.len() % 4 == 0)?;
+    Ok(RawFds {
+        chunks: msg.data.chunks_exact(4),
+    })
+}
+
+/// Decodes an `SCM_CREDENTIALS` message (Go's `ParseUnixCredentials`). Errors unless the
+/// message is `SOL_SOCKET`/`SCM_CREDENTIALS` with exactly a `struct ucred` of data.
+pub fn parse_unix_credentials(msg: &RawCmsg<'_>) -> Result<Ucred, Error> {
+    expect(msg, SCM_CREDENTIALS, msg.data.len() == size_of::<Ucred>())?;
+    let d = msg.data;
+    Ok(Ucred {
+        pid: i32::from_ne_bytes([d[0], d[1], d[2], d[3]]),
+        uid: u32::from_ne_bytes([d[4], d[5], d[6], d[7]]),
+        gid: u32::from_ne_bytes([d[8], d[9], d[10], d[11]]),
+    })
+}
+
+/// Decodes an `SCM_PIDFD` message (Linux 6.5+, with `SO_PASSPIDFD`) into its fd number.
+pub fn parse_pidfd(msg: &RawCmsg<'_>) -> Result<RawFd, Error> {
+    expect(msg, SCM_PIDFD, msg.data.len() == 4)?;
+    let d = msg.data;
+    Ok(i32::from_ne_bytes([d[0], d[1], d[2], d[3]]))
+}

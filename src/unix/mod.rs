@@ -1,0 +1,39 @@
+//! Unix sockets: stream, datagram and seqpacket sockets, listeners, addresses, and
+//! messages carrying fds and credentials.
+//!
+//! [`UnixStream`], [`UnixDatagram`] and [`UnixSeqpacket`] are one generic type,
+//! [`Socket`], over the socket kind, so everything they share is written once;
+//! [`UnixListener`] and [`UnixSeqpacketListener`] likewise share [`Listener`].
+//!
+//! Defaults that keep fds safe:
+//! - every socket, accepted connection and received fd is close-on-exec: sockets are
+//!   made with `SOCK_CLOEXEC`, receives pass `MSG_CMSG_CLOEXEC` (the `_with_flags`
+//!   variants take the flags as given);
+//! - sends pass `MSG_NOSIGNAL`: a closed peer is `EPIPE`, not a `SIGPIPE`;
+//! - every received fd is owned: see [`ReceivedControl`](crate::cmsg::ReceivedControl);
+//!   on `MSG_CTRUNC` the fds that did arrive are still handed over and the truncation is
+//!   reported;
+//! - more than 253 fds in one send is refused before the syscall
+//!   ([`Error::TooManyFds`](crate::Error::TooManyFds)), and so is control data with an
+//!   empty payload on a stream socket
+//!   ([`Error::ControlWithoutPayload`](crate::Error::ControlWithoutPayload)).
+//!
+//! `EINTR` is reported, never retried: a signal handler that wants a blocking receive to
+//! stop (an init system's SIGCHLD or SIGTERM) gets its way, and the caller loops if it
+//! wants to.
+//!
+//! When no control data travels, `send_msg`/`recv_msg` and `send`/`recv` use
+//! `sendto`/`recvfrom`, which skip the kernel's copy of `msghdr` and the iovec array; on
+//! datagram and seqpacket sockets `recv_msg` still reports a truncated payload
+//! (`MSG_TRUNC`).
+
+mod addr;
+mod listener;
+mod socket;
+
+pub use addr::{AddrKind, UnixAddr};
+pub use listener::{Listener, UnixListener, UnixSeqpacketListener};
+pub use socket::{
+    Datagram, RecvFds, RecvMsg, Seqpacket, Shutdown, Socket, SocketKind, Stream, UnixDatagram,
+    UnixSeqpacket, UnixStream,
+};

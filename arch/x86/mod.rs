@@ -265,8 +265,10 @@ impl SocketCall {
     pub const SENDMMSG: Self = Self::new(nr::SENDMMSG, socketcall::SYS_SENDMMSG);
 }
 
+#[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
 const ENOSYS: isize = -38;
 
+#[cfg(not(baremsg_socketcall))]
 #[inline(always)]
 unsafe fn direct<const N: usize>(call: SocketCall, args: &[usize; N]) -> isize {
     let a = |i: usize| if i < N { args[i] } else { 0 };
@@ -285,6 +287,7 @@ unsafe fn direct<const N: usize>(call: SocketCall, args: &[usize; N]) -> isize {
     }
 }
 
+#[cfg(any(baremsg_socketcall, not(baremsg_direct)))]
 #[inline(always)]
 unsafe fn via_socketcall<const N: usize>(call: SocketCall, args: &[usize; N]) -> isize {
     // SAFETY: `args` is the array of `unsigned long` arguments socketcall copies in;

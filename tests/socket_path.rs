@@ -1,0 +1,676 @@
+//! How socket calls reach the kernel on i386: the direct syscalls (Linux 4.3+) or
+//! `socketcall(2)`, chosen at run time (fallback on `ENOSYS`) or forced at build time
+//! with `--cfg baremsg_socketcall` / `--cfg baremsg_direct`.
+//!
+//! The i386 tests refuse one path or the other with a seccomp filter, each in a forked
+//! child: the child makes only raw syscalls (no allocation, no printing, no panics) and
+//! exits with `exit_group(code)`, where every failure point has its own nonzero code,
+//! which the parent prints by name. Each test checks what its build configuration
+//! promises: with neither cfg, the refused path is bypassed; with a forced path, a
+//! refused path is an `ENOSYS` the caller sees.
+//!
+//! On x86_64 there is only one path; one test pins that down.
+
+#![allow(unexpected_cfgs)]
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn x86_64_socket_calls_always_go_direct() {
+    use baremsg::sys::{self, SocketPath};
+    assert_eq!(sys::socket_path(), SocketPath::Direct);
+    let mut fds = [-1; 2];
+    // SAFETY: both fds are closed below.
+    unsafe {
+        sys::socketpair(
+            sys::AF_UNIX,
+            sys::SOCK_STREAM | sys::SOCK_CLOEXEC,
+            0,
+            &mut fds,
+        )
+    }
+    .expect("socketpair");
+    assert_eq!(sys::socket_path(), SocketPath::Direct);
+    // SAFETY: the fds are ours.
+    unsafe {
+        sys::close(fds[0]).unwrap();
+        sys::close(fds[1]).unwrap();
+    }
+}
+
+#[cfg(target_arch = "x86")]
+mod i386 {
+    use core::ffi::c_void;
+    use core::mem::{offset_of, size_of};
+    use core::ptr;
+
+    use baremsg::sys::{self, raw, Cmsghdr, Iovec, Msghdr, SocketPath};
+    use baremsg::Errno;
+
+    // -----------------------------------------------------------------------------------
+    // seccomp, by hand (include/uapi/linux/filter.h, bpf_common.h, seccomp.h, audit.h)
+    // -----------------------------------------------------------------------------------
+
+    /// `seccomp(2)` on i386.
+    const SYS_SECCOMP: usize = 354;
+    const SECCOMP_SET_MODE_FILTER: usize = 1;
+    /// `prctl(PR_SET_SECCOMP)`, the older way in.
+    const PR_SET_SECCOMP: i32 = 22;
+    const SECCOMP_MODE_FILTER: usize = 2;
+    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    const ENOSYS: u32 = 38;
+
+    // Classic BPF opcodes, class | size-or-op | mode-or-source.
+    /// `BPF_LD | BPF_W | BPF_ABS` (0x00 | 0x00 | 0x20): load a 32-bit word of the input.
+    const BPF_LD_W_ABS: u16 = 0x20;
+    /// `BPF_JMP | BPF_JEQ | BPF_K` (0x05 | 0x10 | 0x00).
+    const BPF_JMP_JEQ_K: u16 = 0x15;
+    /// `BPF_JMP | BPF_JGT | BPF_K` (0x05 | 0x20 | 0x00).
+    const BPF_JMP_JGT_K: u16 = 0x25;
+    /// `BPF_JMP | BPF_JGE | BPF_K` (0x05 | 0x30 | 0x00).
+    const BPF_JMP_JGE_K: u16 = 0x35;
+    /// `BPF_RET | BPF_K`: return a constant.
+    const BPF_RET_K: u16 = 0x06;
+
+    /// `struct sock_filter`: one classic BPF instruction.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct SockFilter {
+        code: u16,
+        jt: u8,
+        jf: u8,
+        k: u32,
+    }
+
+    /// `struct sock_fprog`: a BPF program.
+    #[repr(C)]
+    struct SockFprog {
+        len: u16,
+        filter: *const SockFilter,
+    }
+
+    /// `struct seccomp_data`, the input of a seccomp filter (the fields read here).
+    #[repr(C)]
+    #[allow(dead_code)]
+    struct SeccompData {
+        nr: i32,
+        arch: u32,
+        instruction_pointer: u64,
+        args: [u64; 6],
+    }
+
+    const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
+        SockFilter { code, jt, jf, k }
+    }
+
+    /// A filter that makes every syscall whose i386 number lies in one of `ranges`
+    /// (inclusive) fail with `ENOSYS`, and allows everything else.
+    fn deny_with_enosys(ranges: &[(u32, u32)]) -> Vec<SockFilter> {
+        let checks: usize = ranges
+            .iter()
+            .map(|(lo, hi)| if lo == hi { 1 } else { 2 })
+            .sum();
+        // 4 header instructions, the checks, then "allow" and "deny".
+        let deny = 4 + checks + 1;
+        let jump_to_deny = |from: usize| u8::try_from(deny - from - 1).expect("short jump");
+        let mut prog = vec![
+            insn(BPF_LD_W_ABS, 0, 0, offset_of!(SeccompData, arch) as u32),
+            insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH_I386),
+            insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+            insn(BPF_LD_W_ABS, 0, 0, offset_of!(SeccompData, nr) as u32),
+        ];
+        for &(lo, hi) in ranges {
+            let i = prog.len();
+            if lo == hi {
+                prog.push(insn(BPF_JMP_JEQ_K, jump_to_deny(i), 0, lo));
+            } else {
+                // nr >= lo ? (nr > hi ? next range : deny) : next range
+                prog.push(insn(BPF_JMP_JGE_K, 0, 1, lo));
+                prog.push(insn(BPF_JMP_JGT_K, 0, jump_to_deny(i + 1), hi));
+            }
+        }
+        prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW));
+        prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS));
+        assert_eq!(prog.len(), deny + 1);
+        prog
+    }
+
+    /// Installs `prog` in the calling process (fork-safe): `PR_SET_NO_NEW_PRIVS`, then
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)`, or `prctl(PR_SET_SECCOMP)` where the kernel
+    /// lacks `seccomp(2)`. Returns the failure code.
+    fn install(prog: &SockFprog) -> Result<(), i32> {
+        // SAFETY: integer arguments only.
+        if unsafe { sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.is_err() {
+            return Err(code::NO_NEW_PRIVS);
+        }
+        let p = prog as *const SockFprog as usize;
+        // SAFETY: `prog` points to a valid program the kernel copies in.
+        let ret = unsafe { raw::syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, p) };
+        let ret = if ret == -(ENOSYS as isize) {
+            // SAFETY: as above.
+            unsafe {
+                raw::syscall3(
+                    raw::nr::PRCTL,
+                    PR_SET_SECCOMP as usize,
+                    SECCOMP_MODE_FILTER,
+                    p,
+                )
+            }
+        } else {
+            ret
+        };
+        if ret != 0 {
+            return Err(code::SECCOMP);
+        }
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Raw probes: what the kernel answers on each path once a filter is in place. An
+    // invalid fd makes an allowed call fail with EBADF, a refused one with ENOSYS.
+    // -----------------------------------------------------------------------------------
+
+    const RAW_ENOSYS: isize = -38;
+    const RAW_EBADF: isize = -9;
+
+    /// `sendmsg(-1, NULL, 0)` by the direct syscall.
+    fn probe_direct_sendmsg() -> isize {
+        // SAFETY: an invalid fd: the call fails before reading anything.
+        unsafe { raw::syscall3(raw::nr::SENDMSG, usize::MAX, 0, 0) }
+    }
+
+    /// `shutdown(-1, SHUT_RDWR)` by the direct syscall (the last of 359..=373).
+    fn probe_direct_shutdown() -> isize {
+        // SAFETY: an invalid fd: the call fails.
+        unsafe { raw::syscall2(raw::nr::SHUTDOWN, usize::MAX, 2) }
+    }
+
+    /// `sendmsg(-1, NULL, 0)` through `socketcall`.
+    fn probe_socketcall_sendmsg() -> isize {
+        let args: [usize; 3] = [usize::MAX, 0, 0];
+        // SAFETY: `args` holds the three arguments SYS_SENDMSG reads; invalid fd.
+        unsafe {
+            raw::syscall2(
+                raw::nr::SOCKETCALL,
+                raw::socketcall::SYS_SENDMSG,
+                args.as_ptr() as usize,
+            )
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // The child's work, fork-safe.
+    // -----------------------------------------------------------------------------------
+
+    /// Exit codes of the children: one per failure point.
+    mod code {
+        pub const NO_NEW_PRIVS: i32 = 1;
+        pub const SECCOMP: i32 = 2;
+        pub const PROBE_REFUSED_PATH: i32 = 3;
+        pub const PROBE_ALLOWED_PATH: i32 = 4;
+        pub const SOCKETPAIR: i32 = 5;
+        pub const PATH_AFTER_SOCKETPAIR: i32 = 6;
+        pub const PIPE: i32 = 7;
+        pub const WRITE: i32 = 8;
+        pub const SENDMSG: i32 = 9;
+        pub const RECVMSG: i32 = 10;
+        pub const NO_FD: i32 = 11;
+        pub const READ: i32 = 12;
+        pub const WRONG_BYTES: i32 = 13;
+        pub const PATH_AT_END: i32 = 14;
+        pub const NOT_ENOSYS: i32 = 15;
+        pub const CLOSE: i32 = 16;
+        pub const PATH_AFTER_FAILURE: i32 = 17;
+        pub const SECOND_SECCOMP: i32 = 18;
+    }
+
+    /// What an exit code means.
+    fn describe(code: i32) -> &'static str {
+        match code {
+            0 => "success",
+            code::NO_NEW_PRIVS => "prctl(PR_SET_NO_NEW_PRIVS) failed",
+            code::SECCOMP => "installing the seccomp filter failed",
+            code::PROBE_REFUSED_PATH => "a raw call on the refused path was not ENOSYS",
+            code::PROBE_ALLOWED_PATH => "a raw call on the allowed path was not EBADF",
+            code::SOCKETPAIR => "socketpair failed (or did not fail as expected)",
+            code::PATH_AFTER_SOCKETPAIR => "socket_path() wrong after socketpair",
+            code::PIPE => "pipe2 failed",
+            code::WRITE => "write to the pipe failed",
+            code::SENDMSG => "sendmsg with SCM_RIGHTS failed",
+            code::RECVMSG => "recvmsg failed or received the wrong byte",
+            code::NO_FD => "no (or more than one) fd arrived",
+            code::READ => "read through the passed fd failed",
+            code::WRONG_BYTES => "wrong bytes through the passed fd",
+            code::PATH_AT_END => "socket_path() wrong after the fd passing",
+            code::NOT_ENOSYS => "a refused call failed with something else than ENOSYS",
+            code::CLOSE => "close failed",
+            code::PATH_AFTER_FAILURE => "socket_path() changed although both paths failed",
+            code::SECOND_SECCOMP => "installing the second seccomp filter failed",
+            _ => "unknown code",
+        }
+    }
+
+    const PAYLOAD: &[u8] = b"seccomp-proof bytes";
+
+    /// A control buffer aligned for `Cmsghdr`.
+    #[repr(C, align(8))]
+    struct CmsgBuf([u8; 64]);
+
+    /// `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`.
+    fn socketpair() -> Result<[i32; 2], Errno> {
+        let mut fds = [-1; 2];
+        // SAFETY: the child owns both fds; they close at exit.
+        unsafe {
+            sys::socketpair(
+                sys::AF_UNIX,
+                sys::SOCK_STREAM | sys::SOCK_CLOEXEC,
+                0,
+                &mut fds,
+            )
+        }?;
+        Ok(fds)
+    }
+
+    /// Sends one byte and `fd` as `SCM_RIGHTS` through `sys::sendmsg`.
+    fn send_fd(sock: i32, fd: i32) -> Result<usize, Errno> {
+        let mut ctrl = CmsgBuf([0; 64]);
+        let mut hdr = Cmsghdr {
+            cmsg_level: sys::SOL_SOCKET,
+            cmsg_type: sys::SCM_RIGHTS,
+            ..Cmsghdr::default()
+        };
+        hdr.set_len(sys::cmsg_len(4));
+        // SAFETY: `ctrl` is aligned and has room for the header and one int after it.
+        unsafe {
+            ptr::write(ctrl.0.as_mut_ptr().cast::<Cmsghdr>(), hdr);
+            ptr::write_unaligned(ctrl.0.as_mut_ptr().add(sys::cmsg_len(0)).cast::<i32>(), fd);
+        }
+        let byte = [b'#'];
+        let mut iov = [Iovec::from_slice(&byte)];
+        let mut msg = Msghdr::new();
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.set_iovlen(1);
+        msg.msg_control = ctrl.0.as_mut_ptr().cast::<c_void>();
+        msg.set_controllen(sys::cmsg_space(4));
+        // SAFETY: `msg` points to live `iov` and `ctrl`; `fd` is open.
+        unsafe { sys::sendmsg(sock, &msg, 0) }
+    }
+
+    /// Receives one byte and one `SCM_RIGHTS` fd through `sys::recvmsg`; returns the fd.
+    fn recv_fd(sock: i32) -> Result<i32, i32> {
+        let mut ctrl = CmsgBuf([0; 64]);
+        let mut byte = [0u8; 1];
+        let mut iov = [Iovec::from_mut_slice(&mut byte)];
+        let mut msg = Msghdr::new();
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.set_iovlen(1);
+        msg.msg_control = ctrl.0.as_mut_ptr().cast::<c_void>();
+        msg.set_controllen(sys::cmsg_space(4));
+        // SAFETY: `msg` points to live, writable `iov` and `ctrl`; the fd installed
+        // belongs to the child.
+        match unsafe { sys::recvmsg(sock, &mut msg, sys::MSG_CMSG_CLOEXEC) } {
+            Ok(1) if byte[0] == b'#' => {}
+            _ => return Err(code::RECVMSG),
+        }
+        // SAFETY: the header lies at the start of `ctrl`, aligned.
+        let hdr: Cmsghdr = unsafe { ptr::read(ctrl.0.as_ptr().cast()) };
+        if msg.controllen() < sys::cmsg_len(4)
+            || hdr.cmsg_level != sys::SOL_SOCKET
+            || hdr.cmsg_type != sys::SCM_RIGHTS
+            || hdr.len() != sys::cmsg_len(4)
+        {
+            return Err(code::NO_FD);
+        }
+        // SAFETY: one int follows the header, inside `ctrl`.
+        let fd = unsafe { ptr::read_unaligned(ctrl.0.as_ptr().add(sys::cmsg_len(0)).cast()) };
+        Ok(fd)
+    }
+
+    /// In the child: a socketpair, a pipe whose read end goes over it with
+    /// `SCM_RIGHTS`, and the payload read back through the received fd. `path` is what
+    /// `socket_path()` must say after the socketpair and at the end.
+    fn pass_fd_through_socketpair(path: (SocketPath, SocketPath)) -> i32 {
+        let [a, b] = match socketpair() {
+            Ok(fds) => fds,
+            Err(_) => return code::SOCKETPAIR,
+        };
+        if sys::socket_path() != path.0 {
+            return code::PATH_AFTER_SOCKETPAIR;
+        }
+        let mut pipe = [-1; 2];
+        // SAFETY: the child owns the new fds.
+        if unsafe { sys::pipe2(&mut pipe, sys::O_CLOEXEC) }.is_err() {
+            return code::PIPE;
+        }
+        // SAFETY: PAYLOAD is readable for its length.
+        match unsafe { sys::write(pipe[1], PAYLOAD.as_ptr(), PAYLOAD.len()) } {
+            Ok(n) if n == PAYLOAD.len() => {}
+            _ => return code::WRITE,
+        }
+        if send_fd(a, pipe[0]) != Ok(1) {
+            return code::SENDMSG;
+        }
+        let passed = match recv_fd(b) {
+            Ok(fd) => fd,
+            Err(c) => return c,
+        };
+        if passed == pipe[0] {
+            return code::NO_FD;
+        }
+        let mut buf = [0u8; 64];
+        // SAFETY: `buf` is writable for its length.
+        let n = match unsafe { sys::read(passed, buf.as_mut_ptr(), buf.len()) } {
+            Ok(n) => n,
+            Err(_) => return code::READ,
+        };
+        if buf.get(..n) != Some(PAYLOAD) {
+            return code::WRONG_BYTES;
+        }
+        if sys::socket_path() != path.1 {
+            return code::PATH_AT_END;
+        }
+        for fd in [passed, pipe[0], pipe[1], a, b] {
+            // SAFETY: each fd is the child's and closed once.
+            if unsafe { sys::close(fd) }.is_err() {
+                return code::CLOSE;
+            }
+        }
+        0
+    }
+
+    // -----------------------------------------------------------------------------------
+    // The parent's side.
+    // -----------------------------------------------------------------------------------
+
+    /// Builds the program for `ranges`, forks, and in the child installs it and runs
+    /// `body`; asserts the child exited with 0, naming the failure point otherwise.
+    fn run_under_filter(ranges: &[(u32, u32)], body: impl FnOnce() -> i32) {
+        let filter = deny_with_enosys(ranges);
+        let prog = SockFprog {
+            len: filter.len() as u16,
+            filter: filter.as_ptr(),
+        };
+        // SAFETY: the child runs only `install` and `body`, which make raw syscalls only
+        // (no allocation, no locks, no printing, no panics), then `exit_group`.
+        let pid = match unsafe { sys::fork() }.expect("fork") {
+            0 => {
+                let code = match install(&prog) {
+                    Ok(()) => body(),
+                    Err(c) => c,
+                };
+                sys::exit_group(code)
+            }
+            pid => pid,
+        };
+        let mut status = 0;
+        loop {
+            // SAFETY: `pid` is our child; nobody else waits for it.
+            match unsafe { sys::wait4(pid, &mut status, 0) } {
+                Err(Errno::EINTR) => continue,
+                ret => {
+                    assert_eq!(ret, Ok(pid), "wait4");
+                    break;
+                }
+            }
+        }
+        assert!(
+            sys::wifexited(status),
+            "child did not exit normally: status {status:#x}"
+        );
+        let code = sys::wexitstatus(status);
+        assert_eq!(code, 0, "child failed with code {code}: {}", describe(code));
+    }
+
+    /// Checks, in the child, that the filter refuses what it should: `refused` must
+    /// give ENOSYS, `allowed` EBADF.
+    fn probes(refused: &[fn() -> isize], allowed: &[fn() -> isize]) -> Result<(), i32> {
+        if refused.iter().any(|p| p() != RAW_ENOSYS) {
+            return Err(code::PROBE_REFUSED_PATH);
+        }
+        if allowed.iter().any(|p| p() != RAW_EBADF) {
+            return Err(code::PROBE_ALLOWED_PATH);
+        }
+        Ok(())
+    }
+
+    const SOCKETCALL: (u32, u32) = (raw::nr::SOCKETCALL as u32, raw::nr::SOCKETCALL as u32);
+    const DIRECT_SENDMSG: (u32, u32) = (raw::nr::SENDMSG as u32, raw::nr::SENDMSG as u32);
+    const DIRECT_RECVMSG: (u32, u32) = (raw::nr::RECVMSG as u32, raw::nr::RECVMSG as u32);
+    /// Every direct socket syscall Linux 4.3 added (`socket` .. `shutdown`).
+    const DIRECT_4_3: (u32, u32) = (raw::nr::SOCKET as u32, raw::nr::SHUTDOWN as u32);
+
+    #[test]
+    fn hand_written_seccomp_and_bpf_constants_match_libc() {
+        assert_eq!(SYS_SECCOMP as i64, libc::SYS_seccomp as i64);
+        assert_eq!(
+            SECCOMP_SET_MODE_FILTER as u32,
+            libc::SECCOMP_SET_MODE_FILTER
+        );
+        assert_eq!(SECCOMP_MODE_FILTER as u32, libc::SECCOMP_MODE_FILTER);
+        assert_eq!(PR_SET_SECCOMP, libc::PR_SET_SECCOMP);
+        assert_eq!(SECCOMP_RET_ALLOW, libc::SECCOMP_RET_ALLOW);
+        assert_eq!(SECCOMP_RET_ERRNO, libc::SECCOMP_RET_ERRNO);
+        assert_eq!(
+            BPF_LD_W_ABS as u32,
+            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS
+        );
+        assert_eq!(
+            BPF_JMP_JEQ_K as u32,
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K
+        );
+        assert_eq!(
+            BPF_JMP_JGT_K as u32,
+            libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K
+        );
+        assert_eq!(
+            BPF_JMP_JGE_K as u32,
+            libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K
+        );
+        assert_eq!(BPF_RET_K as u32, libc::BPF_RET | libc::BPF_K);
+        assert_eq!(size_of::<SockFilter>(), size_of::<libc::sock_filter>());
+        assert_eq!(size_of::<SockFprog>(), size_of::<libc::sock_fprog>());
+        assert_eq!(
+            offset_of!(SockFprog, filter),
+            offset_of!(libc::sock_fprog, filter)
+        );
+        assert_eq!(
+            offset_of!(SeccompData, nr),
+            offset_of!(libc::seccomp_data, nr)
+        );
+        assert_eq!(offset_of!(SeccompData, arch), 4);
+        assert_eq!(offset_of!(libc::seccomp_data, arch), 4);
+        assert_eq!(ENOSYS as i32, Errno::ENOSYS.raw());
+    }
+
+    #[test]
+    fn filter_for_one_number_and_one_range_jumps_to_the_right_returns() {
+        let p = deny_with_enosys(&[(102, 102), (359, 373)]);
+        let allow = insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW);
+        let deny = insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | 38);
+        assert_eq!(
+            p,
+            [
+                insn(BPF_LD_W_ABS, 0, 0, 4),
+                insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH_I386),
+                allow,
+                insn(BPF_LD_W_ABS, 0, 0, 0),
+                insn(BPF_JMP_JEQ_K, 3, 0, 102), // 4 -> 8
+                insn(BPF_JMP_JGE_K, 0, 1, 359), // 5 -> 6 or 7
+                insn(BPF_JMP_JGT_K, 0, 1, 373), // 6 -> 7 or 8
+                allow,
+                deny,
+            ]
+        );
+    }
+
+    #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+    #[test]
+    fn path_is_direct_after_a_successful_socketpair_on_a_modern_kernel() {
+        let fds = socketpair().expect("socketpair");
+        assert_eq!(sys::socket_path(), SocketPath::Direct);
+        // SAFETY: the fds are ours.
+        unsafe {
+            sys::close(fds[0]).unwrap();
+            sys::close(fds[1]).unwrap();
+        }
+    }
+
+    #[cfg(baremsg_socketcall)]
+    #[test]
+    fn path_is_socketcall_when_forced_by_cfg() {
+        let fds = socketpair().expect("socketpair");
+        assert_eq!(sys::socket_path(), SocketPath::Socketcall);
+        // SAFETY: the fds are ours.
+        unsafe {
+            sys::close(fds[0]).unwrap();
+            sys::close(fds[1]).unwrap();
+        }
+    }
+
+    #[cfg(all(baremsg_direct, not(baremsg_socketcall)))]
+    #[test]
+    fn path_is_direct_when_forced_by_cfg() {
+        let fds = socketpair().expect("socketpair");
+        assert_eq!(sys::socket_path(), SocketPath::Direct);
+        // SAFETY: the fds are ours.
+        unsafe {
+            sys::close(fds[0]).unwrap();
+            sys::close(fds[1]).unwrap();
+        }
+    }
+
+    /// (a) Direct `sendmsg`/`recvmsg` refused. Unforced: the calls fall back to
+    /// `socketcall`, and the path says so afterwards. Forced socketcall: unaffected.
+    /// Forced direct: `sendmsg` fails with ENOSYS.
+    #[test]
+    fn seccomp_refusing_direct_sendmsg_and_recvmsg() {
+        run_under_filter(&[DIRECT_SENDMSG, DIRECT_RECVMSG], || {
+            if let Err(c) = probes(&[probe_direct_sendmsg], &[probe_socketcall_sendmsg]) {
+                return c;
+            }
+            if cfg!(baremsg_socketcall) {
+                pass_fd_through_socketpair((SocketPath::Socketcall, SocketPath::Socketcall))
+            } else if cfg!(baremsg_direct) {
+                let [a, _b] = match socketpair() {
+                    Ok(fds) => fds,
+                    Err(_) => return code::SOCKETPAIR,
+                };
+                let mut pipe = [-1; 2];
+                // SAFETY: the child owns the new fds.
+                if unsafe { sys::pipe2(&mut pipe, sys::O_CLOEXEC) }.is_err() {
+                    return code::PIPE;
+                }
+                match send_fd(a, pipe[0]) {
+                    Err(Errno::ENOSYS) if sys::socket_path() == SocketPath::Direct => 0,
+                    Err(Errno::ENOSYS) => code::PATH_AFTER_FAILURE,
+                    _ => code::NOT_ENOSYS,
+                }
+            } else {
+                // socketpair is still direct; sendmsg falls back and switches the path.
+                pass_fd_through_socketpair((SocketPath::Direct, SocketPath::Socketcall))
+            }
+        });
+    }
+
+    /// (b) `socketcall` refused. Unforced and forced direct: everything goes direct.
+    /// Forced socketcall: the first socket call fails with ENOSYS.
+    #[test]
+    fn seccomp_refusing_socketcall() {
+        run_under_filter(&[SOCKETCALL], || {
+            if let Err(c) = probes(&[probe_socketcall_sendmsg], &[probe_direct_sendmsg]) {
+                return c;
+            }
+            if cfg!(baremsg_socketcall) {
+                match socketpair() {
+                    Err(Errno::ENOSYS) => 0,
+                    _ => code::SOCKETPAIR,
+                }
+            } else {
+                pass_fd_through_socketpair((SocketPath::Direct, SocketPath::Direct))
+            }
+        });
+    }
+
+    /// (c) Every direct socket syscall refused, as on a kernel older than 4.3.
+    /// Unforced: the first call falls back to `socketcall` and everything works
+    /// through it. Forced socketcall: unaffected. Forced direct: ENOSYS.
+    #[test]
+    fn seccomp_refusing_every_direct_socket_call_like_a_pre_4_3_kernel() {
+        run_under_filter(&[DIRECT_4_3], || {
+            if let Err(c) = probes(
+                &[probe_direct_sendmsg, probe_direct_shutdown],
+                &[probe_socketcall_sendmsg],
+            ) {
+                return c;
+            }
+            if cfg!(baremsg_direct) && !cfg!(baremsg_socketcall) {
+                match socketpair() {
+                    Err(Errno::ENOSYS) => 0,
+                    _ => code::SOCKETPAIR,
+                }
+            } else {
+                pass_fd_through_socketpair((SocketPath::Socketcall, SocketPath::Socketcall))
+            }
+        });
+    }
+
+    /// (d) Both paths refused: whatever the configuration, the call fails with ENOSYS,
+    /// and an unforced path stays where it was.
+    #[test]
+    fn seccomp_refusing_both_paths_gives_enosys_and_keeps_the_path() {
+        run_under_filter(&[SOCKETCALL, DIRECT_4_3], || {
+            if let Err(c) = probes(&[probe_direct_sendmsg, probe_socketcall_sendmsg], &[]) {
+                return c;
+            }
+            let before = sys::socket_path();
+            match socketpair() {
+                Err(Errno::ENOSYS) if sys::socket_path() == before => 0,
+                Err(Errno::ENOSYS) => code::PATH_AFTER_FAILURE,
+                _ => code::NOT_ENOSYS,
+            }
+        });
+    }
+
+    /// (e) Unforced only: after a fallback to `socketcall`, refusing `socketcall` too
+    /// (a second, stacked filter) sends the path back to the direct calls.
+    #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+    #[test]
+    fn seccomp_refusing_socketcall_later_switches_the_path_back_to_direct() {
+        let second = deny_with_enosys(&[SOCKETCALL]);
+        let second = SockFprog {
+            len: second.len() as u16,
+            filter: second.as_ptr(),
+        };
+        let second = &second;
+        run_under_filter(&[DIRECT_SENDMSG], move || {
+            let [a, _b] = match socketpair() {
+                Ok(fds) => fds,
+                Err(_) => return code::SOCKETPAIR,
+            };
+            // Direct sendmsg is refused: this one switches the path to socketcall.
+            if send_fd(a, a) != Ok(1) {
+                return code::SENDMSG;
+            }
+            if sys::socket_path() != SocketPath::Socketcall {
+                return code::PATH_AFTER_SOCKETPAIR;
+            }
+            if install(second).is_err() {
+                return code::SECOND_SECCOMP;
+            }
+            // socketcall now refused, direct socketpair allowed: back to direct.
+            if socketpair().is_err() {
+                return code::SOCKETPAIR;
+            }
+            if sys::socket_path() != SocketPath::Direct {
+                return code::PATH_AT_END;
+            }
+            // sendmsg is now refused both ways: ENOSYS, and the path stays direct.
+            match send_fd(a, a) {
+                Err(Errno::ENOSYS) if sys::socket_path() == SocketPath::Direct => 0,
+                Err(Errno::ENOSYS) => code::PATH_AFTER_FAILURE,
+                _ => code::NOT_ENOSYS,
+            }
+        });
+    }
+}

@@ -314,7 +314,8 @@ fn scm_pidfd_refers_to_the_sender() {
         .unwrap();
     let mut saw = false;
     for m in got.control.messages() {
-        if let Message::Pidfd(Some(fd)) = m.unwrap() {
+        if let Message::Pidfd(mut slot) = m.unwrap() {
+            let fd = slot.take().expect("pidfd not yet taken");
             assert_eq!(pidfd_pid(fd.as_fd()), sys::getpid());
             assert!(fd.as_fd().is_cloexec().unwrap());
             saw = true;

@@ -25,7 +25,7 @@ pub use encode::{unix_credentials, unix_rights, Cmsgs, Encoder};
 pub use parse::{
     parse_pidfd, parse_unix_credentials, parse_unix_rights, RawCmsg, RawCmsgs, RawFds,
 };
-pub use received::{Message, Messages, ReceivedControl, Rights};
+pub use received::{Message, Messages, PidfdSlot, ReceivedControl, Rights};
 
 use core::mem::size_of;
 

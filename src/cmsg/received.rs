@@ -21,8 +21,9 @@ pub enum Message<'m> {
     Rights(Rights<'m>),
     /// `SCM_CREDENTIALS`: the sender's pid, uid and gid, checked by the kernel.
     Credentials(Ucred),
-    /// `SCM_PIDFD`: an fd referring to the sending process (`None` if already taken).
-    Pidfd(Option<OwnedFd>),
+    /// `SCM_PIDFD`: an fd referring to the sending process, taken with
+    /// [`PidfdSlot::take`]; left untaken, it stays with the [`ReceivedControl`].
+    Pidfd(PidfdSlot<'m>),
     /// Any other message, undecoded.
     Other(RawCmsg<'m>),
 }
@@ -34,11 +35,26 @@ pub struct Rights<'m> {
     data: &'m mut [u8],
 }
 
+/// The fd of one `SCM_PIDFD` message, not yet taken.
+#[derive(Debug)]
+pub struct PidfdSlot<'m> {
+    data: &'m mut [u8],
+}
+
+impl PidfdSlot<'_> {
+    /// Takes the pidfd, once: `None` if it was already taken.
+    pub fn take(&mut self) -> Option<OwnedFd> {
+        take_fd(&mut self.data[..4])
+    }
+}
+
 /// Iterator over the messages of a [`ReceivedControl`]; see [`RawCmsgs`](super::RawCmsgs)
 /// for how malformed data ends it.
 #[derive(Debug)]
 pub struct Messages<'m> {
     rest: &'m mut [u8],
+    /// Where `rest` starts in the whole buffer, for error offsets.
+    offset: usize,
 }
 
 fn take_fd(slot: &mut [u8]) -> Option<OwnedFd> {
@@ -77,7 +93,9 @@ impl<'m> Iterator for Messages<'m> {
             Step::End => None,
             Step::Malformed => {
                 self.rest = &mut [];
-                Some(Err(Error::MalformedControl { offset: 0 }))
+                Some(Err(Error::MalformedControl {
+                    offset: self.offset,
+                }))
             }
             Step::Msg {
                 level,
@@ -89,11 +107,12 @@ impl<'m> Iterator for Messages<'m> {
             } => {
                 let (this, tail) = core::mem::take(&mut self.rest).split_at_mut(next);
                 self.rest = tail;
+                self.offset += next;
                 let data = &mut this[data_start..data_end];
                 Some(Ok(match (level, ty) {
                     (SOL_SOCKET, SCM_RIGHTS) => Message::Rights(Rights { data }),
                     (SOL_SOCKET, SCM_PIDFD) if data.len() >= 4 => {
-                        Message::Pidfd(take_fd(&mut data[..4]))
+                        Message::Pidfd(PidfdSlot { data })
                     }
                     _ => {
                         let raw = RawCmsg {
@@ -134,7 +153,10 @@ impl<'c> ReceivedControl<'c> {
 
     /// The messages, in order.
     pub fn messages(&mut self) -> Messages<'_> {
-        Messages { rest: self.buf }
+        Messages {
+            rest: self.buf,
+            offset: 0,
+        }
     }
 
     /// Takes every fd of every `SCM_RIGHTS` message, in order.
@@ -158,7 +180,7 @@ impl<'c> ReceivedControl<'c> {
     /// Takes the fd of the first `SCM_PIDFD` message, if any is left.
     pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
         self.messages().find_map(|m| match m {
-            Ok(Message::Pidfd(fd)) => fd,
+            Ok(Message::Pidfd(mut slot)) => slot.take(),
             _ => None,
         })
     }
@@ -178,8 +200,10 @@ impl Drop for ReceivedControl<'_> {
     fn drop(&mut self) {
         // Dropping every message closes whatever fds were not taken.
         for msg in self.messages() {
-            if let Ok(Message::Rights(rights)) = msg {
-                rights.for_each(drop);
+            match msg {
+                Ok(Message::Rights(rights)) => rights.for_each(drop),
+                Ok(Message::Pidfd(mut slot)) => drop(slot.take()),
+                _ => {}
             }
         }
     }

@@ -301,6 +301,12 @@ impl<K: SocketKind> Socket<K> {
     /// datagram or seqpacket socket a payload longer than the buffers is reported by
     /// [`RecvMsg::is_truncated`]; control data cut short, by
     /// [`RecvMsg::is_control_truncated`].
+    ///
+    /// With an empty `control` and at most one buffer this is `recvfrom(2)`, the cheaper
+    /// call: the kernel then discards any fds or credentials the peer sent (closing the
+    /// fds: nothing leaks) without saying so, as it does for `recv(2)`. Pass a control
+    /// buffer, even a small one, wherever a peer may send control data and its loss must
+    /// be reported.
     #[inline]
     pub fn recv_msg<'c>(
         &self,
@@ -356,7 +362,7 @@ impl<K: SocketKind> Socket<K> {
         if bufs.len() > 1024 {
             return Err(Error::TooManyBuffers);
         }
-        if !crate::cmsg::is_aligned(control) {
+        if !control.is_empty() && !crate::cmsg::is_aligned(control) {
             return Err(Error::ControlBufferMisaligned);
         }
         let mut msg = Msghdr::new();
@@ -364,8 +370,10 @@ impl<K: SocketKind> Socket<K> {
         msg.msg_namelen = addrlen;
         msg.msg_iov = IoSliceMut::as_iovecs(bufs);
         msg.set_iovlen(bufs.len());
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.set_controllen(control.len());
+        if !control.is_empty() {
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.set_controllen(control.len());
+        }
         // SAFETY: every pointer in `msg` is valid for writes of its length.
         let got = unsafe { sys::recvmsg(self.raw(), &mut msg, flags) }?;
         let controllen = msg.controllen().min(control.len());

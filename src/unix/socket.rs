@@ -410,24 +410,24 @@ impl<K: SocketKind> Socket<K> {
         let space = space_for_fds(want) + space_for_credentials() + space_for_pidfd();
         with_control(space, |control| {
             let mut bufs = [IoSliceMut::new(buf)];
-            let mut got = self.recv_msg(&mut bufs, control)?;
+            let got = self.recv_msg(&mut bufs, control)?;
+            let (bytes, truncated, ctrunc) =
+                (got.bytes, got.is_truncated(), got.is_control_truncated());
             let mut stored = 0;
             let mut overflow = false;
             let mut slots = fds.iter_mut().filter(|s| s.is_none());
-            for fd in got.control.take_fds() {
-                match slots.next() {
-                    Some(slot) => {
-                        *slot = Some(fd);
-                        stored += 1;
-                    }
-                    None => overflow = true,
+            got.control.drain_rights(|fd| match slots.next() {
+                Some(slot) => {
+                    *slot = Some(fd);
+                    stored += 1;
                 }
-            }
+                None => overflow = true,
+            });
             Ok(RecvFds {
-                bytes: got.bytes,
+                bytes,
                 fds: stored,
-                truncated: got.is_truncated(),
-                control_truncated: got.is_control_truncated() || overflow,
+                truncated,
+                control_truncated: ctrunc || overflow,
             })
         })
     }

@@ -1,0 +1,303 @@
+//! What a program with neither libc nor std needs around its `main`: the `_start` entry,
+//! the exit, the panic handler, and the `memcpy`/`memmove`/`memset`/`memcmp`/`bcmp`/
+//! `strlen` that compiled Rust may call (`compiler_builtins` does not export them on
+//! `*-linux-gnu`, where libc normally does; LLVM also turns byte loops into them).
+//!
+//! Shared word for word by the freestanding example and the two programs of the size
+//! comparison (`benches/size/`), so that they differ only in their `main`.
+//! The link flags that go with it are in `build.rs` next to this file.
+
+use core::arch::global_asm;
+
+/// The process's arguments and environment, as the kernel laid them out on the initial
+/// stack: `argc`, then `argv[0..argc]` and a null, then `envp[..]` and a null.
+#[derive(Clone, Copy)]
+pub struct Args {
+    argc: usize,
+    argv: *const *const core::ffi::c_char,
+}
+
+impl Args {
+    /// The number of arguments, the program's name included.
+    #[allow(dead_code)] // not every program built on this file reads its arguments
+    pub fn len(&self) -> usize {
+        self.argc
+    }
+
+    /// Argument `i`, without its NUL (`None` past the last).
+    #[allow(dead_code)]
+    pub fn get(&self, i: usize) -> Option<&'static [u8]> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: the kernel put `argc` pointers to NUL-terminated strings at `argv`;
+        // they live, unchanged, until the process ends.
+        unsafe { Some(core::ffi::CStr::from_ptr(*self.argv.add(i)).to_bytes()) }
+    }
+
+    /// The environment: a null-terminated array of `NAME=value` C strings.
+    #[allow(dead_code)]
+    pub fn envp(&self) -> *const *const core::ffi::c_char {
+        // SAFETY: `envp` starts right after `argv`'s terminating null, on the same stack.
+        unsafe { self.argv.add(self.argc + 1) }
+    }
+}
+
+// `_start`: the kernel jumps here with the stack pointer at `argc` and no return
+// address. Align the stack to 16 bytes, as the ABI wants at a call (the kernel already
+// does; this makes it a fact here rather than an assumption), and call `entry` with the
+// initial stack pointer. `ud2` traps if `entry` ever returned.
+#[cfg(target_arch = "x86_64")]
+global_asm!(
+    ".globl _start",
+    ".type _start,@function",
+    "_start:",
+    "xor ebp, ebp",      // the outermost frame, for debuggers
+    "mov rdi, rsp",      // entry's argument: the initial stack pointer
+    "and rsp, -16",      // aligned at the call, as the SysV ABI asks
+    "call {entry}",
+    "ud2",
+    entry = sym entry,
+);
+
+#[cfg(target_arch = "x86")]
+global_asm!(
+    ".globl _start",
+    ".type _start,@function",
+    "_start:",
+    "xor ebp, ebp",
+    "mov eax, esp",
+    "and esp, -16",
+    "sub esp, 12",       // 12 + the 4-byte argument: aligned to 16 at the call
+    "push eax",
+    "call {entry}",
+    "ud2",
+    entry = sym entry,
+);
+
+/// Called by `_start` with the initial stack pointer; runs `main` and exits with its
+/// return value.
+extern "C" fn entry(sp: *const usize) -> ! {
+    // SAFETY: `sp` is the initial stack pointer: `argc` is there and the argument
+    // pointers follow it.
+    let args = unsafe {
+        Args {
+            argc: *sp,
+            argv: sp.add(1).cast(),
+        }
+    };
+    exit(crate::main(args))
+}
+
+/// `exit_group(2)`: ends the process with `code`.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group takes one integer and does not return.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        core::arch::asm!("syscall", in("rax") 231, in("rdi") code as isize,
+                         options(noreturn, nostack));
+        #[cfg(target_arch = "x86")]
+        core::arch::asm!("int 0x80", in("eax") 252, in("ebx") code,
+                         options(noreturn, nostack));
+    }
+}
+
+/// A panic ends the process with status 101, as in a Rust program with std. The
+/// programs built on this file never panic on any input; the handler is here because a
+/// `no_std` binary must have one, and ignoring the message keeps the formatting code out.
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    exit(101)
+}
+
+/// Named by the precompiled `core` (built to unwind) when it is linked without LTO, as in
+/// debug builds. Never called: with `panic = "abort"` nothing unwinds.
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+
+// The memory functions. Written in assembly rather than Rust: a Rust byte loop can be
+// turned back into a call to the very function it implements. Each one is in its own
+// section, so the linker drops those no code calls.
+#[cfg(target_arch = "x86_64")]
+global_asm!(
+    ".section .text.memcpy,\"ax\",@progbits",
+    ".globl memcpy",
+    ".type memcpy,@function",
+    "memcpy:",
+    "mov rax, rdi",
+    "mov rcx, rdx",
+    "rep movsb",
+    "ret",
+    //
+    ".section .text.memmove,\"ax\",@progbits",
+    ".globl memmove",
+    ".type memmove,@function",
+    "memmove:",
+    "mov rax, rdi",
+    "mov rcx, rdx",
+    "mov r8, rdi",
+    "sub r8, rsi",
+    "cmp r8, rdx", // dst - src >= n (unsigned): a forward copy never reads a
+    "jae 2f",      // byte it has already overwritten
+    "lea rsi, [rsi + rdx - 1]",
+    "lea rdi, [rdi + rdx - 1]",
+    "std",
+    "rep movsb",
+    "cld",
+    "ret",
+    "2:",
+    "rep movsb",
+    "ret",
+    //
+    ".section .text.memset,\"ax\",@progbits",
+    ".globl memset",
+    ".type memset,@function",
+    "memset:",
+    "mov r8, rdi",
+    "mov eax, esi",
+    "mov rcx, rdx",
+    "rep stosb",
+    "mov rax, r8",
+    "ret",
+    //
+    ".section .text.memcmp,\"ax\",@progbits",
+    ".globl memcmp",
+    ".type memcmp,@function",
+    ".globl bcmp",
+    ".type bcmp,@function",
+    "memcmp:",
+    "bcmp:",
+    "xor eax, eax",
+    "test rdx, rdx",
+    "jz 3f",
+    "2:",
+    "movzx eax, byte ptr [rdi]",
+    "movzx ecx, byte ptr [rsi]",
+    "sub eax, ecx",
+    "jnz 3f",
+    "inc rdi",
+    "inc rsi",
+    "dec rdx",
+    "jnz 2b",
+    "3:",
+    "ret",
+    //
+    ".section .text.strlen,\"ax\",@progbits",
+    ".globl strlen",
+    ".type strlen,@function",
+    "strlen:",
+    "mov rax, rdi",
+    "2:",
+    "cmp byte ptr [rax], 0",
+    "je 3f",
+    "inc rax",
+    "jmp 2b",
+    "3:",
+    "sub rax, rdi",
+    "ret",
+    ".text",
+);
+
+// i386: arguments on the stack (cdecl); `esi`, `edi` and `ebx` belong to the caller.
+#[cfg(target_arch = "x86")]
+global_asm!(
+    ".section .text.memcpy,\"ax\",@progbits",
+    ".globl memcpy",
+    ".type memcpy,@function",
+    "memcpy:",
+    "push edi",
+    "push esi",
+    "mov edi, [esp + 12]",
+    "mov esi, [esp + 16]",
+    "mov ecx, [esp + 20]",
+    "mov eax, edi",
+    "rep movsb",
+    "pop esi",
+    "pop edi",
+    "ret",
+    //
+    ".section .text.memmove,\"ax\",@progbits",
+    ".globl memmove",
+    ".type memmove,@function",
+    "memmove:",
+    "push edi",
+    "push esi",
+    "mov edi, [esp + 12]",
+    "mov esi, [esp + 16]",
+    "mov ecx, [esp + 20]",
+    "mov eax, edi",
+    "sub eax, esi",
+    "cmp eax, ecx", // dst - src >= n (unsigned): copy forward
+    "jae 2f",
+    "lea esi, [esi + ecx - 1]",
+    "lea edi, [edi + ecx - 1]",
+    "std",
+    "rep movsb",
+    "cld",
+    "jmp 3f",
+    "2:",
+    "rep movsb",
+    "3:",
+    "mov eax, [esp + 12]",
+    "pop esi",
+    "pop edi",
+    "ret",
+    //
+    ".section .text.memset,\"ax\",@progbits",
+    ".globl memset",
+    ".type memset,@function",
+    "memset:",
+    "push edi",
+    "mov edi, [esp + 8]",
+    "mov eax, [esp + 12]",
+    "mov ecx, [esp + 16]",
+    "rep stosb",
+    "mov eax, [esp + 8]",
+    "pop edi",
+    "ret",
+    //
+    ".section .text.memcmp,\"ax\",@progbits",
+    ".globl memcmp",
+    ".type memcmp,@function",
+    ".globl bcmp",
+    ".type bcmp,@function",
+    "memcmp:",
+    "bcmp:",
+    "push esi",
+    "push edi",
+    "mov esi, [esp + 12]",
+    "mov edi, [esp + 16]",
+    "mov edx, [esp + 20]",
+    "xor eax, eax",
+    "test edx, edx",
+    "jz 3f",
+    "2:",
+    "movzx eax, byte ptr [esi]",
+    "movzx ecx, byte ptr [edi]",
+    "sub eax, ecx",
+    "jnz 3f",
+    "inc esi",
+    "inc edi",
+    "dec edx",
+    "jnz 2b",
+    "3:",
+    "pop edi",
+    "pop esi",
+    "ret",
+    //
+    ".section .text.strlen,\"ax\",@progbits",
+    ".globl strlen",
+    ".type strlen,@function",
+    "strlen:",
+    "mov ecx, [esp + 4]",
+    "mov eax, ecx",
+    "2:",
+    "cmp byte ptr [eax], 0",
+    "je 3f",
+    "inc eax",
+    "jmp 2b",
+    "3:",
+    "sub eax, ecx",
+    "ret",
+    ".text",
+);

@@ -1,0 +1,213 @@
+//! The freestanding example (`examples/freestanding/`: no std, no libc, its own `_start`)
+//! builds for x86_64 and for i686, links as a static executable with no program
+//! interpreter, and runs: its parent passes a forked child a pipe (`SCM_RIGHTS`) and its
+//! credentials (`SCM_CREDENTIALS`), and it exits 0 only when the child saw both.
+//!
+//! The program is built by a nested cargo into `freestanding/` beside this suite's
+//! `CARGO_TARGET_TMPDIR` (`target/freestanding/` for a plain `cargo test`): x86_64 with
+//! the cargo running this suite (`$CARGO`), i686 with Debian's `/usr/bin/cargo` and
+//! `/usr/bin/rustc`. Both tests run in every suite, x86_64 or i686: the result does not
+//! depend on the suite's own target, but the toolchain does: the x86_64 suite builds the
+//! x86_64 program with rustup's rustc and rust-lld, the i686 suite with Debian's rustc
+//! and GNU ld; `RUSTFLAGS` (`--cfg baremsg_socketcall`, `--cfg baremsg_direct`) is passed
+//! on, so the i686 program is checked on each forced socket path too.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PACKAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/freestanding");
+const BINARY: &str = "baremsg-freestanding";
+
+/// Where the nested builds go: `freestanding/` beside this suite's `tmp/`, so under the
+/// suite's own target directory.
+fn target_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("freestanding")
+}
+
+/// Builds the example in release mode for `triple` with `cargo`, and returns the path of
+/// the binary. Panics with cargo's output if the build fails.
+fn build(mut cargo: Command, triple: &str) -> PathBuf {
+    let dir = target_dir();
+    let out = cargo
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            triple,
+            "--manifest-path",
+        ])
+        .arg(Path::new(PACKAGE).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&dir)
+        .output()
+        .expect("cannot start cargo");
+    assert!(
+        out.status.success(),
+        "building the freestanding example for {triple} failed ({}):\n{}\n(if \
+         Cargo.lock is stale: cargo update --manifest-path examples/freestanding/Cargo.toml)",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join(triple).join("release").join(BINARY)
+}
+
+/// What the program headers say about how the file is loaded.
+#[derive(Debug, PartialEq, Eq)]
+struct Loading {
+    /// `EI_CLASS`: 64 or 32.
+    class: u32,
+    /// `e_machine`.
+    machine: u16,
+    /// `e_type`: 2 (`ET_EXEC`) for an executable linked at a fixed address.
+    elf_type: u16,
+    /// Number of `PT_LOAD` headers.
+    loads: usize,
+    /// A `PT_INTERP` header: a program interpreter (ld.so) would be run first.
+    interp: bool,
+    /// A `PT_DYNAMIC` header: dynamic linking information.
+    dynamic: bool,
+}
+
+const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_INTERP: u32 = 3;
+
+/// Reads the ELF header and program headers of `file` (little-endian only, as both
+/// targets are). Returns an error naming what is malformed.
+fn loading(file: &[u8]) -> Result<Loading, String> {
+    let bytes = |at: usize, n: usize| {
+        file.get(at..at + n)
+            .ok_or_else(|| format!("file too short: {n} bytes at {at}"))
+    };
+    let u16_at = |at| bytes(at, 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |at| bytes(at, 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+    let u64_at = |at| bytes(at, 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()));
+
+    if bytes(0, 4)? != b"\x7fELF" {
+        return Err("no ELF magic".into());
+    }
+    if bytes(5, 1)?[0] != 1 {
+        return Err("not little-endian".into());
+    }
+    let class = match bytes(4, 1)?[0] {
+        1 => 32,
+        2 => 64,
+        c => return Err(format!("unknown ELF class {c}")),
+    };
+    let elf_type = u16_at(16)?;
+    let machine = u16_at(18)?;
+    // e_phoff, e_phentsize, e_phnum; p_type is the first word of each header.
+    let (phoff, phentsize, phnum) = if class == 64 {
+        (u64_at(32)? as usize, u16_at(54)?, u16_at(56)?)
+    } else {
+        (u32_at(28)? as usize, u16_at(42)?, u16_at(44)?)
+    };
+    let (phentsize, phnum) = (usize::from(phentsize), usize::from(phnum));
+    let mut l = Loading {
+        class,
+        machine,
+        elf_type,
+        loads: 0,
+        interp: false,
+        dynamic: false,
+    };
+    for i in 0..phnum {
+        match u32_at(phoff + i * phentsize)? {
+            PT_LOAD => l.loads += 1,
+            PT_DYNAMIC => l.dynamic = true,
+            PT_INTERP => l.interp = true,
+            _ => {}
+        }
+    }
+    Ok(l)
+}
+
+/// Builds with `cargo` for `triple`, checks the file is a static executable of the
+/// given class and machine, runs it, and checks it reports success.
+fn check(cargo: Command, triple: &str, class: u32, machine: u16) {
+    let bin = build(cargo, triple);
+    let file = std::fs::read(&bin).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+    let l = loading(&file).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+    assert_eq!(
+        (l.class, l.machine, l.elf_type, l.interp, l.dynamic),
+        (class, machine, 2, false, false),
+        "{}: want a static ELF{class} executable (ET_EXEC) with no PT_INTERP and no \
+         PT_DYNAMIC, got {l:?}",
+        bin.display()
+    );
+    assert!(l.loads >= 1, "{}: no PT_LOAD: {l:?}", bin.display());
+
+    let run = Command::new(&bin).output().expect("cannot run the example");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "{} exited with {}:\n{stderr}",
+        bin.display(),
+        run.status
+    );
+    assert!(
+        stdout.contains("ok: the child read the pipe's bytes") && stderr.is_empty(),
+        "unexpected output:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "runs cargo and the program it builds")]
+fn freestanding_x86_64_is_static_and_passes_an_fd_and_credentials_to_a_child() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    check(Command::new(cargo), "x86_64-unknown-linux-gnu", 64, 62);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "runs cargo and the program it builds")]
+fn freestanding_i686_is_static_and_passes_an_fd_and_credentials_to_a_child() {
+    let std_dir = Path::new("/usr/lib/rustlib/i686-unknown-linux-gnu/lib");
+    let has_std = std::fs::read_dir(std_dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    });
+    assert!(
+        Path::new("/usr/bin/rustc").exists() && Path::new("/usr/bin/cargo").exists() && has_std,
+        "building for i686 needs Debian's rustc and cargo (/usr/bin) and the i386 std \
+         ({}): run .ci/install-i686",
+        std_dir.display()
+    );
+    let mut cargo = Command::new("/usr/bin/cargo");
+    cargo
+        .env("RUSTC", "/usr/bin/rustc")
+        .env("RUSTDOC", "/usr/bin/rustdoc");
+    check(cargo, "i686-unknown-linux-gnu", 32, 3);
+}
+
+#[test]
+fn elf_reader_finds_an_interpreter_and_refuses_short_files() {
+    // A minimal ELF64 header with two program headers: PT_INTERP and PT_LOAD.
+    let mut f = vec![0u8; 64 + 2 * 56];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2;
+    f[5] = 1;
+    f[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+    f[18..20].copy_from_slice(&62u16.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&2u16.to_le_bytes());
+    f[64..68].copy_from_slice(&PT_INTERP.to_le_bytes());
+    f[120..124].copy_from_slice(&PT_LOAD.to_le_bytes());
+    assert_eq!(
+        loading(&f),
+        Ok(Loading {
+            class: 64,
+            machine: 62,
+            elf_type: 3,
+            loads: 1,
+            interp: true,
+            dynamic: false,
+        })
+    );
+    assert!(loading(&f[..100]).is_err_and(|e| e.contains("too short")));
+    assert!(loading(b"#!/bin/sh\n").is_err_and(|e| e.contains("magic")));
+}

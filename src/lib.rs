@@ -15,7 +15,10 @@
 //! - [`unix`]: Unix sockets (stream, datagram, seqpacket), listeners, addresses, and
 //!   sending and receiving fds and credentials;
 //! - [`fd`]: owned and borrowed fds; [`io`]: iovec-shaped buffers; [`Errno`] and
-//!   [`Error`]: the errors.
+//!   [`Error`]: the errors;
+//! - [`notify`] and [`activation`]: the init-system protocols built on them, both sides
+//!   of each: readiness notification (`NOTIFY_SOCKET`, `sd_notify`) and socket activation
+//!   (`LISTEN_FDS`, `sd_listen_fds`), with the environment given as byte strings.
 
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -33,11 +36,13 @@ mod arch;
 #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
 compile_error!("baremsg supports x86_64 and x86 (i386) only");
 
+pub mod activation;
 pub mod cmsg;
 pub mod errno;
 mod error;
 pub mod fd;
 pub mod io;
+pub mod notify;
 pub mod sys;
 pub mod unix;
 

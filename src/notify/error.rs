@@ -1,0 +1,148 @@
+//! What can go wrong on either side of the notification protocol.
+
+use core::fmt;
+
+use super::MessageError;
+use crate::Errno;
+
+/// An error of the notification protocol, on the service or the manager side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotifyError {
+    /// `NOTIFY_SOCKET` is set but empty, or is `@` with no name after it.
+    EmptySocketName,
+    /// `NOTIFY_SOCKET` is neither an absolute path (`/...`) nor an abstract name
+    /// (`@...`): a relative path, or an address family baremsg does not speak (such as
+    /// systemd's `vsock:`).
+    RelativeSocketPath,
+    /// `NOTIFY_SOCKET` names a socket too long for `sun_path`.
+    SocketNameTooLong {
+        /// The path's or name's length.
+        len: usize,
+        /// The most that fits (107 bytes: a path needs its NUL, an abstract name its
+        /// leading NUL).
+        max: usize,
+    },
+    /// `NOTIFY_SOCKET` holds a NUL byte.
+    SocketNameHasNul,
+    /// A message breaks the protocol (checked before sending, and on receipt).
+    InvalidMessage(MessageError),
+    /// A file descriptor name (`FDNAME=`) is empty, longer than 255 bytes, or holds a
+    /// byte that is not printable ASCII, or a `:`.
+    InvalidFdName,
+    /// A pid given to `MAINPID=` is not positive.
+    InvalidPid(i32),
+    /// `FDSTORE=1` with no fds to store.
+    NoFds,
+    /// More message pieces than one send takes ([`MAX_PARTS`](super::MAX_PARTS)).
+    TooManyParts(usize),
+    /// Sending to the manager's socket failed: `ENOENT` (no such socket), `EACCES`
+    /// (no permission), `ECONNREFUSED` (nobody is bound to it), ...
+    Send(Errno),
+    /// The manager did not close the barrier fd before the timeout.
+    BarrierTimeout,
+    /// A message came from another process than the one expected. Its fds were closed.
+    WrongSender {
+        /// The pid expected.
+        expected: i32,
+        /// The sender's pid from its credentials (`None`: none arrived).
+        actual: Option<i32>,
+    },
+    /// The socket has no address to hand to a child in `NOTIFY_SOCKET` (it is unnamed,
+    /// or its abstract name holds a NUL byte).
+    NoSocketAddress,
+    /// Any other failure of the socket layer.
+    Sys(crate::Error),
+}
+
+impl NotifyError {
+    /// The errno a C program would see.
+    pub const fn errno(&self) -> Errno {
+        match *self {
+            NotifyError::Send(e) => e,
+            NotifyError::Sys(e) => e.errno(),
+            NotifyError::BarrierTimeout => Errno::ETIMEDOUT,
+            NotifyError::WrongSender { .. } => Errno::EPERM,
+            NotifyError::InvalidMessage(MessageError::TooLong { .. }) => Errno::EMSGSIZE,
+            NotifyError::NoSocketAddress => Errno::EADDRNOTAVAIL,
+            _ => Errno::EINVAL,
+        }
+    }
+}
+
+impl From<crate::Error> for NotifyError {
+    fn from(e: crate::Error) -> Self {
+        NotifyError::Sys(e)
+    }
+}
+
+impl From<Errno> for NotifyError {
+    fn from(e: Errno) -> Self {
+        NotifyError::Sys(crate::Error::Os(e))
+    }
+}
+
+impl From<MessageError> for NotifyError {
+    fn from(e: MessageError) -> Self {
+        NotifyError::InvalidMessage(e)
+    }
+}
+
+impl fmt::Display for NotifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            NotifyError::EmptySocketName => f.write_str("NOTIFY_SOCKET is empty"),
+            NotifyError::RelativeSocketPath => f.write_str(
+                "NOTIFY_SOCKET is neither an absolute path nor an abstract name starting with @",
+            ),
+            NotifyError::SocketNameTooLong { len, max } => write!(
+                f,
+                "NOTIFY_SOCKET names a socket of {len} bytes; at most {max} fit in sun_path"
+            ),
+            NotifyError::SocketNameHasNul => f.write_str("NOTIFY_SOCKET holds a NUL byte"),
+            NotifyError::InvalidMessage(e) => fmt::Display::fmt(&e, f),
+            NotifyError::InvalidFdName => f.write_str(
+                "invalid fd name: 1 to 255 bytes of printable ASCII without ':' are allowed",
+            ),
+            NotifyError::InvalidPid(pid) => write!(f, "invalid main pid {pid}"),
+            NotifyError::NoFds => f.write_str("FDSTORE=1 with no fds to store"),
+            NotifyError::TooManyParts(n) => write!(
+                f,
+                "{n} message pieces; at most {} in one send",
+                super::MAX_PARTS
+            ),
+            NotifyError::Send(e) => write!(f, "sending to NOTIFY_SOCKET failed: {e}"),
+            NotifyError::BarrierTimeout => {
+                f.write_str("the manager did not answer BARRIER=1 before the timeout")
+            }
+            NotifyError::WrongSender { expected, actual } => match actual {
+                Some(pid) => write!(
+                    f,
+                    "notification from pid {pid}, expected pid {expected}; its fds were closed"
+                ),
+                None => write!(
+                    f,
+                    "notification without credentials, expected pid {expected}; its fds were closed"
+                ),
+            },
+            NotifyError::NoSocketAddress => {
+                f.write_str("the notification socket has no address to give to a child")
+            }
+            NotifyError::Sys(e) => fmt::Display::fmt(&e, f),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for NotifyError {}
+
+#[cfg(feature = "std")]
+impl From<NotifyError> for std::io::Error {
+    fn from(e: NotifyError) -> Self {
+        match e {
+            NotifyError::Send(errno) => errno.into(),
+            NotifyError::Sys(e) => e.into(),
+            other => std::io::Error::other(other),
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The manager side: a socket services notify, and the messages it receives.
+
+use core::ffi::CStr;
+use core::fmt;
+
+use super::message::{parse, Fields, MessageError};
+use super::{NotifyError, ENV_VAR};
+use crate::cmsg::{CmsgBuf, Message, SPACE_MAX};
+use crate::fd::{AsFd, BorrowedFd, OwnedFd};
+use crate::io::IoSliceMut;
+use crate::sys::{self, Ucred, SUN_PATH_LEN};
+use crate::unix::{AddrKind, UnixAddr, UnixDatagram};
+use crate::{Errno, Error};
+
+/// The manager's end: a datagram socket that services send notifications to, with
+/// `SO_PASSCRED` set (every message carries its sender's pid, uid and gid, filled in by
+/// the kernel) and `SO_PASSPIDFD` where the kernel has it (Linux 6.5+: a pidfd of the
+/// sender, which unlike a pid cannot be reused).
+///
+/// The socket is close-on-exec; children learn its address from `NOTIFY_SOCKET`, see
+/// [`env`](Self::env). A socket bound to a path leaves the file behind when closed:
+/// removing it is the caller's business.
+#[derive(Debug)]
+pub struct NotifyListener {
+    sock: UnixDatagram,
+    pidfds: bool,
+}
+
+impl NotifyListener {
+    /// A new socket bound to `addr` (a path or an abstract name).
+    pub fn bind(addr: &UnixAddr) -> Result<Self, NotifyError> {
+        Self::from_socket(UnixDatagram::bind(addr)?)
+    }
+
+    /// Uses `sock`, a bound datagram socket (one received from elsewhere, say), and sets
+    /// its options.
+    pub fn from_socket(sock: UnixDatagram) -> Result<Self, NotifyError> {
+        sock.set_pass_cred(true)?;
+        let pidfds = match sock.set_pass_pidfd(true) {
+            Ok(()) => true,
+            // Kernels before 6.5 do not know the option.
+            Err(Error::Os(Errno::ENOPROTOOPT | Errno::EINVAL)) => false,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Self { sock, pidfds })
+    }
+
+    /// The socket, to set timeouts or nonblocking mode, or poll it.
+    pub fn socket(&self) -> &UnixDatagram {
+        &self.sock
+    }
+
+    /// Whether messages come with the sender's pidfd (`SO_PASSPIDFD` took).
+    pub fn passes_pidfds(&self) -> bool {
+        self.pidfds
+    }
+
+    /// The `NOTIFY_SOCKET=...` entry that points a child at this socket, ready for an
+    /// `envp` array.
+    pub fn env(&self) -> Result<NotifyEnv, NotifyError> {
+        NotifyEnv::new(&self.sock.local_addr()?)
+    }
+
+    /// Receives one message into `buf` (which limits its length: [`MAX_MESSAGE`]
+    /// bytes is what systemd allows), with its credentials, pidfd, and up to `FDS` fds.
+    ///
+    /// The message is checked (see [`parse`](super::parse)). A message longer than `buf`
+    /// fails with [`MessageError::TooLong`] giving its real length; a malformed one with
+    /// the [`MessageError`] found. Fds beyond `FDS` are closed and
+    /// [`Notification::fds_truncated`] says so. When an error is returned, every fd that
+    /// came with the message has been closed.
+    ///
+    /// [`MAX_MESSAGE`]: super::MAX_MESSAGE
+    pub fn recv<'b, const FDS: usize>(
+        &self,
+        buf: &'b mut [u8],
+    ) -> Result<Notification<'b, FDS>, NotifyError> {
+        let mut control = CmsgBuf::<SPACE_MAX>::new();
+        let mut fds: [Option<OwnedFd>; FDS] = core::array::from_fn(|_| None);
+        let mut count = 0;
+        let mut dropped = false;
+        let mut cred = None;
+        let mut pidfd = None;
+        let (len, truncated) = {
+            let mut iov = [IoSliceMut::new(&mut *buf)];
+            // MSG_TRUNC: the call returns the datagram's real length.
+            let mut got = self.sock.recv_msg_with_flags(
+                &mut iov,
+                &mut control,
+                sys::MSG_CMSG_CLOEXEC | sys::MSG_TRUNC,
+            )?;
+            dropped |= got.is_control_truncated();
+            for msg in got.control.messages() {
+                match msg {
+                    Ok(Message::Rights(rights)) => {
+                        for fd in rights {
+                            match fds.get_mut(count) {
+                                Some(slot) => {
+                                    *slot = Some(fd);
+                                    count += 1;
+                                }
+                                None => dropped = true,
+                            }
+                        }
+                    }
+                    Ok(Message::Credentials(c)) => {
+                        cred.get_or_insert(c);
+                    }
+                    Ok(Message::Pidfd(mut slot)) if pidfd.is_none() => pidfd = slot.take(),
+                    _ => {}
+                }
+            }
+            (got.bytes, got.is_truncated())
+        };
+        let buf: &'b [u8] = buf;
+        let payload = match buf.get(..len) {
+            Some(p) if !truncated => p,
+            _ => {
+                return Err(MessageError::TooLong {
+                    len,
+                    max: buf.len(),
+                }
+                .into())
+            }
+        };
+        let fields = parse(payload)?;
+        Ok(Notification {
+            fields,
+            payload,
+            cred,
+            pidfd,
+            fds,
+            count,
+            dropped,
+        })
+    }
+
+    /// [`recv`](Self::recv), refusing a message whose credentials are not those of
+    /// process `pid` (or that has none) with [`NotifyError::WrongSender`]; the refused
+    /// message's fds are closed.
+    pub fn recv_from_pid<'b, const FDS: usize>(
+        &self,
+        buf: &'b mut [u8],
+        pid: i32,
+    ) -> Result<Notification<'b, FDS>, NotifyError> {
+        self.recv(buf)?.check_sender(pid)
+    }
+}
+
+impl AsFd for NotifyListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+impl From<NotifyListener> for UnixDatagram {
+    fn from(l: NotifyListener) -> Self {
+        l.sock
+    }
+}
+
+/// One received notification: the message, borrowed from the receive buffer, and
+/// everything that came with it, owned. Fds not taken are closed when it is dropped.
+pub struct Notification<'b, const FDS: usize> {
+    fields: Fields<'b>,
+    payload: &'b [u8],
+    cred: Option<Ucred>,
+    pidfd: Option<OwnedFd>,
+    fds: [Option<OwnedFd>; FDS],
+    count: usize,
+    dropped: bool,
+}
+
+impl<'b, const FDS: usize> Notification<'b, FDS> {
+    /// The message's bytes.
+    pub fn payload(&self) -> &'b [u8] {
+        self.payload
+    }
+
+    /// The `(key, value)` pairs, in order.
+    pub fn fields(&self) -> Fields<'b> {
+        self.fields.clone()
+    }
+
+    /// The value of the first field named `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&'b [u8]> {
+        self.fields.get(key)
+    }
+
+    /// The sender's pid, uid and gid as the kernel saw them.
+    pub fn credentials(&self) -> Option<Ucred> {
+        self.cred
+    }
+
+    /// The sender's pid.
+    pub fn sender_pid(&self) -> Option<i32> {
+        self.cred.map(|c| c.pid)
+    }
+
+    /// Whether the credentials say the sender is process `pid`.
+    pub fn sender_is(&self, pid: i32) -> bool {
+        self.sender_pid() == Some(pid)
+    }
+
+    /// This notification if it came from process `pid`; otherwise
+    /// [`NotifyError::WrongSender`], and its fds are closed.
+    pub fn check_sender(self, pid: i32) -> Result<Self, NotifyError> {
+        if self.sender_is(pid) {
+            Ok(self)
+        } else {
+            Err(NotifyError::WrongSender {
+                expected: pid,
+                actual: self.sender_pid(),
+            })
+        }
+    }
+
+    /// The sender's pidfd (`SCM_PIDFD`), if one came and was not taken.
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(|fd| fd.as_fd())
+    }
+
+    /// Takes the sender's pidfd.
+    pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
+        self.pidfd.take()
+    }
+
+    /// How many fds came with the message (and were kept).
+    pub fn fd_count(&self) -> usize {
+        self.count
+    }
+
+    /// The fds not yet taken, in the order they came.
+    pub fn fds(&self) -> impl Iterator<Item = BorrowedFd<'_>> + '_ {
+        self.fds.iter().flatten().map(|fd| fd.as_fd())
+    }
+
+    /// Takes the fds, in the order they came.
+    pub fn take_fds(&mut self) -> impl Iterator<Item = OwnedFd> + '_ {
+        self.fds.iter_mut().filter_map(Option::take)
+    }
+
+    /// More fds came than the `FDS` kept (the rest were closed), or the kernel could not
+    /// install them all (`MSG_CTRUNC`: the receiver's fd limit).
+    pub fn fds_truncated(&self) -> bool {
+        self.dropped
+    }
+}
+
+impl<const FDS: usize> fmt::Debug for Notification<'_, FDS> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification")
+            .field("payload", &self.payload)
+            .field("credentials", &self.cred)
+            .field("pidfd", &self.pidfd)
+            .field("fds", &self.count)
+            .field("fds_truncated", &self.dropped)
+            .finish()
+    }
+}
+
+/// `NOTIFY_SOCKET=<path or @name>` and a NUL, for a child's environment.
+#[derive(Clone, Copy)]
+pub struct NotifyEnv {
+    buf: [u8; ENV_LEN],
+    len: usize,
+}
+
+/// `NOTIFY_SOCKET=`, an `@` or the path's first byte, the rest of the name, the NUL.
+const ENV_LEN: usize = ENV_VAR.len() + 1 + SUN_PATH_LEN;
+
+impl NotifyEnv {
+    /// The entry for `addr`; an unnamed address, or an abstract name holding a NUL byte
+    /// (which the `@` text form cannot carry), has none.
+    pub fn new(addr: &UnixAddr) -> Result<Self, NotifyError> {
+        let (at, name): (&[u8], &[u8]) = match addr.kind() {
+            AddrKind::Path(p) => (b"", p),
+            AddrKind::Abstract(n) if !n.contains(&0) => (b"@", n),
+            _ => return Err(NotifyError::NoSocketAddress),
+        };
+        let mut buf = [0u8; ENV_LEN];
+        let mut len = 0;
+        for part in [ENV_VAR.as_bytes(), b"=", at, name] {
+            let end = len + part.len();
+            match buf.get_mut(len..end) {
+                Some(dst) => dst.copy_from_slice(part),
+                None => return Err(NotifyError::NoSocketAddress),
+            }
+            len = end;
+        }
+        if len >= ENV_LEN {
+            return Err(NotifyError::NoSocketAddress);
+        }
+        Ok(Self { buf, len })
+    }
+
+    /// `NOTIFY_SOCKET=...`, without the NUL.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The value alone: the path, or `@` and the abstract name.
+    pub fn value(&self) -> &[u8] {
+        &self.buf[ENV_VAR.len() + 1..self.len]
+    }
+
+    /// `NOTIFY_SOCKET=...` with its NUL, for an `envp` array.
+    pub fn as_cstr(&self) -> &CStr {
+        // The buffer is zeroed past `len` (< ENV_LEN) and the name holds no NUL.
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for NotifyEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("NotifyEnv").field(&self.as_cstr()).finish()
+    }
+}

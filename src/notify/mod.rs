@@ -1,0 +1,62 @@
+//! The service manager notification protocol of `sd_notify(3)`, both sides, without
+//! allocation and without libc.
+//!
+//! A manager (an init system, a supervisor) makes a datagram socket and starts a service
+//! with its address in `NOTIFY_SOCKET`; the service sends it datagrams of `KEY=VALUE`
+//! lines (`READY=1`, `STATUS=...`, ...), sometimes with fds attached. The kernel stamps
+//! each with the sender's credentials, so the manager knows which process spoke.
+//!
+//! - Service side: [`notify`] (one call: find the socket, send, or report that there is
+//!   no manager), [`NotifySocket`] (the socket `NOTIFY_SOCKET` names, and typed helpers:
+//!   [`ready`](NotifySocket::ready), [`status`](NotifySocket::status),
+//!   [`reloading`](NotifySocket::reloading), [`store_fds`](NotifySocket::store_fds),
+//!   [`barrier`](NotifySocket::barrier), ...).
+//! - Manager side: [`NotifyListener`] (the socket, with `SO_PASSCRED` and
+//!   `SO_PASSPIDFD`), [`Notification`] (one message, its fields, credentials, pidfd and
+//!   fds, all owned), [`NotifyEnv`] (the `NOTIFY_SOCKET=` entry for a child).
+//! - Messages: [`parse`] checks one and yields its fields; [`MAX_MESSAGE`].
+//! - The environment comes as the caller has it: `KEY=VALUE` byte strings, such as the
+//!   [`Envp`] a freestanding `_start` receives. With the `std` feature,
+//!   `notify_std` and `NotifySocket::from_std_env` read `std::env`.
+//!
+//! ```no_run
+//! use baremsg::notify::NotifySocket;
+//! # fn main() -> Result<(), baremsg::notify::NotifyError> {
+//! # let env: [&[u8]; 1] = [b"NOTIFY_SOCKET=/run/notify"];
+//! if let Some(manager) = NotifySocket::from_env(env)? {
+//!     manager.ready_with_status(b"listening on 2 sockets")?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod env;
+mod error;
+mod listener;
+mod message;
+mod raw;
+mod service;
+
+pub use env::{var, Envp};
+pub use error::NotifyError;
+pub use listener::{Notification, NotifyEnv, NotifyListener};
+pub use message::{parse, Fields, MessageError, MAX_MESSAGE};
+#[cfg(feature = "std")]
+pub use service::notify_std;
+pub use service::{is_valid_fd_name, notify, NotifySocket, DEFAULT_BARRIER_TIMEOUT, MAX_PARTS};
+
+pub(crate) use env::{decimal, parse_decimal, value_of};
+
+/// The variable that names the manager's socket.
+pub const ENV_VAR: &str = "NOTIFY_SOCKET";
+
+/// Whether the environment entry `entry` (`KEY=VALUE`) sets `NOTIFY_SOCKET`: the one to
+/// leave out of a child's environment so the child does not notify in the service's name.
+pub fn is_notify_var(entry: &[u8]) -> bool {
+    value_of(entry, ENV_VAR.as_bytes()).is_some()
+}
+
+/// `CLOCK_MONOTONIC` now, in microseconds: what `MONOTONIC_USEC=` carries.
+pub fn monotonic_usec() -> Result<u64, crate::Errno> {
+    raw::monotonic_usec()
+}

@@ -126,7 +126,7 @@ fn loading(file: &[u8]) -> Result<Loading, String> {
 
 /// Builds with `cargo` for `triple`, checks the file is a static executable of the
 /// given class and machine, runs it, and checks it reports success.
-fn check(cargo: Command, triple: &str, class: u32, machine: u16) {
+fn check(cargo: Command, triple: &str, class: u32, machine: u16) -> PathBuf {
     let bin = build(cargo, triple);
     let file = std::fs::read(&bin).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
     let l = loading(&file).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
@@ -139,7 +139,10 @@ fn check(cargo: Command, triple: &str, class: u32, machine: u16) {
     );
     assert!(l.loads >= 1, "{}: no PT_LOAD: {l:?}", bin.display());
 
-    let run = Command::new(&bin).output().expect("cannot run the example");
+    let run = Command::new(&bin)
+        .env_remove("NOTIFY_SOCKET")
+        .output()
+        .expect("cannot run the example");
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -152,18 +155,53 @@ fn check(cargo: Command, triple: &str, class: u32, machine: u16) {
         stdout.contains("ok: the child read the pipe's bytes") && stderr.is_empty(),
         "unexpected output:\nstdout: {stdout}\nstderr: {stderr}"
     );
+    bin
+}
+
+/// Runs the program under a notify manager made with baremsg: it must send `READY=1`
+/// from its own pid, and fail with status 66 on a malformed `NOTIFY_SOCKET`.
+fn check_notify(bin: &Path, triple: &str) {
+    use baremsg::notify::{NotifyListener, MAX_MESSAGE};
+    use baremsg::unix::UnixAddr;
+    let name = format!("baremsg-freestanding-{triple}-{}", std::process::id());
+    let manager = NotifyListener::bind(&UnixAddr::from_abstract(name.as_bytes()).unwrap()).unwrap();
+    manager
+        .socket()
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut child = Command::new(bin)
+        .env("NOTIFY_SOCKET", format!("@{name}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run the freestanding program");
+    let mut buf = [0u8; MAX_MESSAGE];
+    let ready = manager.recv_from_pid::<0>(&mut buf, child.id() as i32);
+    let status = child.wait().expect("wait for the program");
+    let ready = ready.expect("READY=1 from the program's own pid");
+    assert_eq!(ready.payload(), b"READY=1");
+    let me = (baremsg::sys::geteuid(), baremsg::sys::getegid());
+    assert_eq!(ready.credentials().map(|c| (c.uid, c.gid)), Some(me));
+    assert!(status.success(), "{status}");
+    let out = Command::new(bin)
+        .env("NOTIFY_SOCKET", "relative/path")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(66));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("READY=1 failed: errno 22"), "{err}");
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "runs cargo and the program it builds")]
-fn freestanding_x86_64_is_static_and_passes_an_fd_and_credentials_to_a_child() {
+fn freestanding_x86_64_is_static_passes_an_fd_and_credentials_and_notifies() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    check(Command::new(cargo), "x86_64-unknown-linux-gnu", 64, 62);
+    let bin = check(Command::new(cargo), "x86_64-unknown-linux-gnu", 64, 62);
+    check_notify(&bin, "x86_64");
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "runs cargo and the program it builds")]
-fn freestanding_i686_is_static_and_passes_an_fd_and_credentials_to_a_child() {
+fn freestanding_i686_is_static_passes_an_fd_and_credentials_and_notifies() {
     let std_dir = Path::new("/usr/lib/rustlib/i686-unknown-linux-gnu/lib");
     let has_std = std::fs::read_dir(std_dir).is_ok_and(|entries| {
         entries
@@ -180,7 +218,8 @@ fn freestanding_i686_is_static_and_passes_an_fd_and_credentials_to_a_child() {
     cargo
         .env("RUSTC", "/usr/bin/rustc")
         .env("RUSTDOC", "/usr/bin/rustdoc");
-    check(cargo, "i686-unknown-linux-gnu", 32, 3);
+    let bin = check(cargo, "i686-unknown-linux-gnu", 32, 3);
+    check_notify(&bin, "i686");
 }
 
 #[test]

@@ -20,8 +20,12 @@
 //! fd, and got the parent's pid, uid and gid as credentials. Otherwise the child's
 //! status is passed on: a bit per check that failed ([`PAYLOAD`], [`NO_FD`],
 //! [`NOT_CLOEXEC`], [`WRONG_BYTES`], [`NO_CREDS`], [`WRONG_CREDS`]); 64 when a call in
-//! the parent failed, 65 when the child died some other way, 2 for arguments. Each
-//! failure is also named on stderr.
+//! the parent failed, 65 when the child died some other way, 66 when `NOTIFY_SOCKET` is
+//! set but `READY=1` could not be sent to it, 2 for arguments. Each failure is also named
+//! on stderr.
+//!
+//! Started by a service manager (`NOTIFY_SOCKET` in its environment), it first tells
+//! the manager it is ready (`READY=1`), as a service would.
 
 #![no_std]
 #![no_main]
@@ -56,6 +60,8 @@ const WRONG_CREDS: i32 = 32;
 const PARENT_FAILED: i32 = 64;
 /// The child was killed, or exited with a status it does not use.
 const CHILD_DIED: i32 = 65;
+/// `NOTIFY_SOCKET` is set but `READY=1` could not be sent.
+const NOTIFY_FAILED: i32 = 66;
 
 const CHECKS: [(i32, &str); 6] = [
     (PAYLOAD, "the child did not receive the message"),
@@ -74,6 +80,15 @@ fn main(args: rt::Args) -> i32 {
     if args.len() > 1 {
         say(2, &[name, b": takes no arguments\n"]);
         return 2;
+    }
+    // Readiness: tell the manager that started us, if one listens (NOTIFY_SOCKET).
+    // SAFETY: `envp` is the kernel's array, unchanged for the life of the program.
+    let env = unsafe { baremsg::notify::Envp::from_raw(args.envp().cast()) };
+    if let Err(e) = baremsg::notify::notify(env, b"READY=1") {
+        let mut digits = [0; 10];
+        let errno = decimal(e.errno().raw() as u32, &mut digits);
+        say(2, &[name, b": READY=1 failed: errno ", errno, b"\n"]);
+        return NOTIFY_FAILED;
     }
     match parent(name) {
         Ok(code) => code,

@@ -48,3 +48,8 @@ pub mod unix;
 
 pub use errno::Errno;
 pub use error::Error;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

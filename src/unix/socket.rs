@@ -379,7 +379,9 @@ impl<K: SocketKind> Socket<K> {
         let controllen = msg.controllen().min(control.len());
         Ok(RecvMsg {
             bytes: got,
-            flags: msg.msg_flags,
+            // The kernel echoes MSG_CMSG_CLOEXEC back in msg_flags; recvfrom's path
+            // cannot, so it is masked here for the two paths to agree.
+            flags: msg.msg_flags & !sys::MSG_CMSG_CLOEXEC,
             addr: to_addr(msg.msg_namelen),
             // SAFETY: the kernel installed the fds in this control data for this
             // receive; nobody else owns them.

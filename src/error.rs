@@ -49,6 +49,12 @@ pub enum Error {
     InvalidAddress,
     /// Too many buffers for one call (`UIO_MAXIOV`, 1024).
     TooManyBuffers,
+    /// fds travel only through `Encoder::push_rights`, which borrows them: a raw
+    /// `SCM_RIGHTS`/`SCM_PIDFD` message was refused.
+    RawFdMessage {
+        /// `cmsg_type` of the refused message (`SCM_RIGHTS` or `SCM_PIDFD`).
+        ty: i32,
+    },
 }
 
 impl From<Errno> for Error {
@@ -71,6 +77,7 @@ impl Error {
             Error::BadControlLength { .. } => Errno::EINVAL,
             Error::InvalidAddress => Errno::EINVAL,
             Error::TooManyBuffers => Errno::EMSGSIZE,
+            Error::RawFdMessage { .. } => Errno::EINVAL,
         }
     }
 }
@@ -107,6 +114,11 @@ impl fmt::Display for Error {
                 "invalid Unix socket address (empty, holds a NUL byte, or longer than sun_path)",
             ),
             Error::TooManyBuffers => f.write_str("more than 1024 buffers in one call"),
+            Error::RawFdMessage { ty } => write!(
+                f,
+                "raw SOL_SOCKET message of type {ty} carries fds; fds travel only through \
+                 Encoder::push_rights, which borrows them"
+            ),
         }
     }
 }

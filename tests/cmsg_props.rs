@@ -324,13 +324,27 @@ enum Item {
 }
 
 fn item_strategy() -> impl Strategy<Value = Item> {
+    // Often SOL_SOCKET and the fd-passing types, which `push_raw` refuses.
+    let raw_level = prop_oneof![1 => Just(SOL_SOCKET), 1 => any::<i32>()];
+    let raw_ty = prop_oneof![
+        Just(SCM_RIGHTS),
+        Just(SCM_PIDFD),
+        Just(SCM_CREDENTIALS),
+        any::<i32>()
+    ];
     prop_oneof![
         3 => proptest::collection::vec(0..i32::MAX, 0..=20).prop_map(Item::Rights),
         1 => (any::<i32>(), any::<u32>(), any::<u32>())
             .prop_map(|(pid, uid, gid)| Item::Credentials(Ucred { pid, uid, gid })),
-        2 => (any::<i32>(), any::<i32>(), proptest::collection::vec(any::<u8>(), 0..64))
+        2 => (raw_level, raw_ty, proptest::collection::vec(any::<u8>(), 0..64))
             .prop_map(|(l, t, d)| Item::Raw(l, t, d)),
     ]
+}
+
+/// Whether `push_raw` refuses a message of this level and type: one that passes fds
+/// (`Error::RawFdMessage`).
+fn raw_refused(level: i32, ty: i32) -> bool {
+    level == SOL_SOCKET && (ty == SCM_RIGHTS || ty == SCM_PIDFD)
 }
 
 /// Fd numbers as borrowed fds. Encoding only copies the numbers, so they need not be
@@ -563,6 +577,7 @@ proptest! {
                 Item::Rights(v) if v.is_empty() => 0,
                 Item::Rights(v) => space_for_fds(v.len()),
                 Item::Credentials(_) => space_for_credentials(),
+                Item::Raw(l, t, _) if raw_refused(*l, *t) => 0,
                 Item::Raw(_, _, d) => cmsg_space(d.len()),
             })
             .sum();
@@ -589,6 +604,8 @@ proptest! {
             let space = cmsg_space(data.len());
             let expected = if matches!(item, Item::Rights(v) if v.is_empty()) {
                 Ok(false)
+            } else if matches!(item, Item::Raw(l, t, _) if raw_refused(*l, *t)) {
+                Err(Error::RawFdMessage { ty })
             } else if fds + nfds > SCM_MAX_FD {
                 Err(Error::TooManyFds { count: fds + nfds })
             } else if want.len() + space > cap {
@@ -814,6 +831,45 @@ fn credentials_and_pidfd_sizes_match_cmsg_space() {
         &cred_bytes(&cred),
     );
     assert_eq!(c.as_bytes(), &want[..]);
+}
+
+/// `push_raw` refuses fd-passing messages (their fd numbers would not be borrowed) and
+/// writes nothing; `push_raw_unchecked` encodes the same messages byte for byte.
+#[test]
+fn push_raw_refuses_fd_messages() {
+    let data = 0x3fff_fff0i32.to_ne_bytes();
+    for ty in [SCM_RIGHTS, SCM_PIDFD] {
+        let mut buf = CmsgBuf::<64>::new();
+        buf.fill(FILL);
+        let mut enc = buf.encoder();
+        let err = enc.push_raw(SOL_SOCKET, ty, &data);
+        assert_eq!(err, Err(Error::RawFdMessage { ty }));
+        assert_eq!(err.unwrap_err().errno(), baremsg::Errno::EINVAL);
+        assert!(enc.is_empty());
+        // The same type at another level is no fd message: it goes through.
+        enc.push_raw(SOL_SOCKET + 1, ty, &data).unwrap();
+        let first = enc.len();
+        assert_eq!(first, cmsg_space(4));
+        // SAFETY: the encoded bytes are only compared, never sent.
+        unsafe { enc.push_raw_unchecked(SOL_SOCKET, ty, &data) }.unwrap();
+        let cmsgs = enc.finish();
+        assert_eq!(cmsgs.fd_count(), 0);
+        let mut want = Vec::new();
+        put_msg(
+            &mut want,
+            (HDR + 4) as KernelSize,
+            SOL_SOCKET + 1,
+            ty,
+            &data,
+        );
+        put_msg(&mut want, (HDR + 4) as KernelSize, SOL_SOCKET, ty, &data);
+        assert_eq!(cmsgs.as_bytes(), &want[..]);
+        let len = want.len();
+        assert!(
+            buf[len..].iter().all(|&b| b == FILL),
+            "nothing written past the end"
+        );
+    }
 }
 
 /// `ReceivedControl::messages` reports a malformed header at its offset in the control

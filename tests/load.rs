@@ -423,8 +423,12 @@ fn garbage(
             // on a 64-bit kernel (cmsghdr_from_user_compat_to_kern).
             let len = 1 << 20;
             let mut enc = Encoder::new(bytes_of(&mut scratch.big, len)).unwrap();
-            enc.push_raw(sys::SOL_SOCKET, sys::SCM_RIGHTS, &scratch.zeros[..len - 64])
-                .unwrap();
+            let zeros = &scratch.zeros[..len - 64];
+            // SAFETY: the data is zeros, i.e. fd 0 named many times, which the test does
+            // not own; the kernel refuses the message for its size before it reads any
+            // fd number (and it validates every number it does read), so no file is
+            // passed.
+            unsafe { enc.push_raw_unchecked(sys::SOL_SOCKET, sys::SCM_RIGHTS, zeros) }.unwrap();
             let r = tx.send_msg(&[IoSlice::new(b"h")], &enc.finish());
             let errnos = if cfg!(target_pointer_width = "32") {
                 vec![Errno::ENOBUFS, Errno::ENOMEM]
@@ -440,8 +444,9 @@ fn garbage(
                 .flatten()
                 .collect();
             let mut enc = Encoder::new(bytes_of(&mut scratch.big, 8192)).unwrap();
-            enc.push_raw(sys::SOL_SOCKET, sys::SCM_RIGHTS, &fds)
-                .unwrap();
+            // SAFETY: every number is `fdn`, which the test owns and keeps open until
+            // after the send; the kernel refuses the message for its count anyway.
+            unsafe { enc.push_raw_unchecked(sys::SOL_SOCKET, sys::SCM_RIGHTS, &fds) }.unwrap();
             let r = tx.send_msg(&[IoSlice::new(b"m")], &enc.finish());
             ("2,000 fds in one message", r, Err(vec![Errno::EINVAL]))
         }
@@ -452,8 +457,10 @@ fn garbage(
                 0x3fff_fff0
             };
             let mut enc = cbuf.encoder();
-            enc.push_raw(sys::SOL_SOCKET, sys::SCM_RIGHTS, &bad.to_ne_bytes())
-                .unwrap();
+            let data = bad.to_ne_bytes();
+            // SAFETY: the number is invalid on purpose (-1, or above any fd the process
+            // can have); the kernel validates it and refuses the send with EBADF.
+            unsafe { enc.push_raw_unchecked(sys::SOL_SOCKET, sys::SCM_RIGHTS, &data) }.unwrap();
             let r = tx.send_msg(&[IoSlice::new(b"b")], &enc.finish());
             ("a bad fd number", r, Err(vec![Errno::EBADF]))
         }
@@ -461,8 +468,9 @@ fn garbage(
             let mut data = fdn.to_ne_bytes().to_vec();
             data.push(0xee);
             let mut enc = cbuf.encoder();
-            enc.push_raw(sys::SOL_SOCKET, sys::SCM_RIGHTS, &data)
-                .unwrap();
+            // SAFETY: the fd number is `fdn`, which the test owns and keeps open until
+            // after the send; the kernel validates it (and ignores the odd byte).
+            unsafe { enc.push_raw_unchecked(sys::SOL_SOCKET, sys::SCM_RIGHTS, &data) }.unwrap();
             let r = tx.send_msg(&[IoSlice::new(&[ODD_RIGHTS, idx as u8])], &enc.finish());
             *expect.with_fd.entry(ODD_RIGHTS).or_default() += 1;
             ("SCM_RIGHTS with 5 data bytes", r, Ok(()))

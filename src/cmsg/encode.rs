@@ -6,8 +6,8 @@ use core::mem::size_of;
 use super::buf::is_aligned;
 use crate::fd::{AsRawFd, BorrowedFd};
 use crate::sys::{
-    cmsg_len, cmsg_space, Cmsghdr, KernelSize, Ucred, SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS,
-    SOL_SOCKET,
+    cmsg_len, cmsg_space, Cmsghdr, KernelSize, Ucred, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD,
+    SCM_RIGHTS, SOL_SOCKET,
 };
 use crate::Error;
 
@@ -115,8 +115,34 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         })
     }
 
-    /// Appends a message with any level, type and data.
+    /// Appends a message with any level, type and data, except one that passes fds:
+    /// `(SOL_SOCKET, SCM_RIGHTS)` and `(SOL_SOCKET, SCM_PIDFD)` are refused with
+    /// [`Error::RawFdMessage`] and nothing is written, because the fd numbers in `data`
+    /// are not borrowed and could be closed (or reused) before the message is sent. Use
+    /// [`push_rights`](Self::push_rights) for fds, or
+    /// [`push_raw_unchecked`](Self::push_raw_unchecked) to send such bytes on purpose.
     pub fn push_raw(&mut self, level: i32, ty: i32, data: &[u8]) -> Result<(), Error> {
+        if level == SOL_SOCKET && (ty == SCM_RIGHTS || ty == SCM_PIDFD) {
+            return Err(Error::RawFdMessage { ty });
+        }
+        self.push(level, ty, data.len(), |d| d.copy_from_slice(data))
+    }
+
+    /// Appends a message with any level, type and data, fd-passing ones included.
+    ///
+    /// # Safety
+    ///
+    /// Any fd numbers in `data` (an `SCM_RIGHTS` or `SCM_PIDFD` message) must stay open,
+    /// naming the files meant, until the message is sent, as for
+    /// [`push_rights`](Self::push_rights), which borrows them for that. They do not count
+    /// toward the 253-fd limit [`push_rights`](Self::push_rights) enforces (the kernel
+    /// still refuses more with `EINVAL`), nor toward [`Cmsgs::fd_count`].
+    pub unsafe fn push_raw_unchecked(
+        &mut self,
+        level: i32,
+        ty: i32,
+        data: &[u8],
+    ) -> Result<(), Error> {
         self.push(level, ty, data.len(), |d| d.copy_from_slice(data))
     }
 

@@ -15,7 +15,8 @@
 //! that `Encoder::new` refuses a buffer one byte off alignment; bit 1: encode the first
 //! rights or credentials op with `unix_rights`/`unix_credentials` too and compare.
 //!
-//! Each push is predicted first (nothing for no fds; `TooManyFds` past 253 fds in all;
+//! Each push is predicted first (nothing for no fds; `RawFdMessage` for a raw
+//! `SOL_SOCKET` `SCM_RIGHTS`/`SCM_PIDFD` message; `TooManyFds` past 253 fds in all;
 //! `ControlBufferTooSmall` when the message does not fit) and must do exactly that, and
 //! a refused push must leave the encoder as it was. The finished bytes must be exactly
 //! the predicted messages, zero-padded, and parse back to them.
@@ -26,7 +27,7 @@ use baremsg::cmsg::{
     parse_unix_credentials, parse_unix_rights, unix_credentials, unix_rights, Encoder, RawCmsgs,
 };
 use baremsg::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use baremsg::sys::{Ucred, SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS, SOL_SOCKET};
+use baremsg::sys::{Ucred, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
 use baremsg::Error;
 
 use crate::model::{self, HDR};
@@ -213,6 +214,12 @@ pub fn check(data: &[u8]) {
         };
         let predicted = if matches!(op, Op::Rights(idx) if idx.is_empty()) {
             Ok(false)
+        } else if matches!(op, Op::Raw(..))
+            && level == SOL_SOCKET
+            && (ty == SCM_RIGHTS || ty == SCM_PIDFD)
+        {
+            // fd numbers pass only through `push_rights`, which borrows them.
+            Err(Error::RawFdMessage { ty })
         } else if fds + nfds > SCM_MAX_FD {
             Err(Error::TooManyFds { count: fds + nfds })
         } else if len + space(payload.len()) > p.capacity {

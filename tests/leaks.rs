@@ -10,10 +10,12 @@
 use std::collections::BTreeSet;
 use std::mem::size_of;
 
-use baremsg::cmsg::{parse_unix_rights, space_for_fds, CmsgBuf, RawCmsgs, SPACE_MAX};
-use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use baremsg::cmsg::{
+    parse_unix_rights, space_for_fds, CmsgBuf, RawCmsgs, ReceivedControl, SPACE_MAX,
+};
+use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use baremsg::io::IoSliceMut;
-use baremsg::sys::{self, Cmsghdr, Rlimit};
+use baremsg::sys::{self, Cmsghdr, Rlimit, Ucred};
 use baremsg::unix::{UnixDatagram, UnixSeqpacket, UnixStream};
 
 /// Entries in `/proc/self/fd` (the directory's own fd included, the same each time).
@@ -311,6 +313,132 @@ fn a_thousand_fds_one_at_a_time() {
     assert_eq!(open_fd_count(), base, "1,000 fds one at a time");
 }
 
+/// One message of the control data [`walks_that_stop_early`] builds.
+enum Part {
+    Rights(usize),
+    Credentials,
+    Pidfd,
+}
+
+/// Control data laid out as `parts` say, each fd a new pipe read end (pipe `i` holds
+/// byte `i`, in order across the parts), owned by the returned buffer's
+/// `ReceivedControl` from then on, as after a receive.
+fn owned_control(parts: &[Part]) -> (CmsgBuf<SPACE_MAX>, usize) {
+    let total: usize = parts
+        .iter()
+        .map(|p| match p {
+            Part::Rights(n) => *n,
+            Part::Pidfd => 1,
+            Part::Credentials => 0,
+        })
+        .sum();
+    let pipes = tagged_pipes(total);
+    let mut buf = CmsgBuf::<SPACE_MAX>::new();
+    let mut enc = buf.encoder();
+    let mut next = 0;
+    for p in parts {
+        match p {
+            Part::Rights(n) => {
+                enc.push_rights(&borrow_all(&pipes[next..next + n]))
+                    .unwrap();
+                next += n;
+            }
+            Part::Credentials => enc
+                .push_credentials(&Ucred {
+                    pid: sys::getpid(),
+                    uid: sys::getuid(),
+                    gid: sys::getgid(),
+                })
+                .unwrap(),
+            Part::Pidfd => {
+                let fd = pipes[next].as_raw_fd().to_ne_bytes();
+                // SAFETY: the number stays open: ownership moves to the caller below.
+                unsafe { enc.push_raw_unchecked(sys::SOL_SOCKET, sys::SCM_PIDFD, &fd) }.unwrap();
+                next += 1;
+            }
+        }
+    }
+    let len = enc.len();
+    // The buffer owns them now.
+    for p in pipes {
+        let _ = p.into_raw_fd();
+    }
+    (buf, len)
+}
+
+/// Reading the credentials or taking the fds walks the control data once and learns
+/// whether anything is left to close; whatever the walk leaves, and however the control
+/// data is laid out, dropping it closes the rest and nothing twice.
+fn walks_that_stop_early() {
+    let base = open_fd_count();
+    let me = sys::getpid();
+
+    // The credentials, then the fds of a message after (or before) them: closed.
+    for parts in [
+        [Part::Credentials, Part::Rights(2)],
+        [Part::Rights(2), Part::Credentials],
+    ] {
+        let (mut buf, len) = owned_control(&parts);
+        assert_eq!(open_fd_count(), base + 2);
+        // SAFETY: the fds in the buffer are owned by nothing else.
+        let mut rc = unsafe { ReceivedControl::new(&mut buf[..len]) };
+        assert_eq!(rc.credentials().map(|c| c.pid), Some(me));
+        drop(rc);
+        assert_eq!(open_fd_count(), base, "fds after the credentials closed");
+    }
+
+    // Only the credentials: nothing to close, nothing closed.
+    let (mut buf, len) = owned_control(&[Part::Credentials]);
+    // SAFETY: as above (no fds at all).
+    let mut rc = unsafe { ReceivedControl::new(&mut buf[..len]) };
+    assert_eq!(rc.credentials().map(|c| c.pid), Some(me));
+    drop(rc);
+    assert_eq!(open_fd_count(), base);
+
+    // One fd of three taken, the iterator dropped: the other two closed, the taken
+    // one open and the first pipe.
+    let (mut buf, len) = owned_control(&[Part::Rights(3)]);
+    // SAFETY: as above.
+    let mut rc = unsafe { ReceivedControl::new(&mut buf[..len]) };
+    let first = rc.take_fds().next().expect("an fd");
+    drop(rc);
+    assert_eq!(open_fd_count(), base + 1, "the untaken two closed");
+    assert_eq!(contents(first.as_fd()), [0]);
+    drop(first);
+
+    // Every fd of several messages taken, a pidfd after them: the pidfd closed on drop;
+    // taken through `count` (one loop per message) and through `next`.
+    for by_count in [true, false] {
+        let (mut buf, len) = owned_control(&[Part::Rights(1), Part::Rights(2), Part::Pidfd]);
+        assert_eq!(open_fd_count(), base + 4);
+        // SAFETY: as above.
+        let mut rc = unsafe { ReceivedControl::new(&mut buf[..len]) };
+        if by_count {
+            assert_eq!(rc.take_fds().count(), 3);
+        } else {
+            let taken: Vec<OwnedFd> = rc.take_fds().collect();
+            let tags: Vec<Vec<u8>> = taken.iter().map(|f| contents(f.as_fd())).collect();
+            assert_eq!(tags, [[0], [1], [2]], "in order");
+        }
+        assert_eq!(open_fd_count(), base + 1, "the pidfd is still held");
+        drop(rc);
+        assert_eq!(open_fd_count(), base, "the pidfd closed on drop");
+    }
+
+    // Taken after the credentials were read: each fd once.
+    let (mut buf, len) = owned_control(&[Part::Rights(2), Part::Credentials]);
+    // SAFETY: as above.
+    let mut rc = unsafe { ReceivedControl::new(&mut buf[..len]) };
+    assert!(rc.credentials().is_some());
+    let taken: Vec<OwnedFd> = rc.take_fds().collect();
+    assert_eq!(taken.len(), 2);
+    assert_eq!(rc.take_fds().count(), 0);
+    drop(rc);
+    assert_eq!(open_fd_count(), base + 2);
+    drop(taken);
+    assert_eq!(open_fd_count(), base, "walks that stop early");
+}
+
 #[test]
 fn received_fds_are_never_leaked() {
     control_buffer_too_small_taken();
@@ -318,4 +446,5 @@ fn received_fds_are_never_leaked() {
     more_fds_than_slots();
     fd_limit_stops_the_kernel_half_way();
     a_thousand_fds_one_at_a_time();
+    walks_that_stop_early();
 }

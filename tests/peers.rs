@@ -280,7 +280,7 @@ fn python_send_fds_arrive_as_working_cloexec_fds() {
     // Message 1 without MSG_CMSG_CLOEXEC: the flag really is what decides.
     let mut control = CmsgBuf::<{ space_for_fds(2) }>::new();
     let mut got = ours
-        .recv_msg_with_flags(&mut [IoSliceMut::new(&mut buf)], &mut control, 0)
+        .recv_msg_with_flags(&mut [IoSliceMut::new(&mut buf)], &mut control, None, 0)
         .expect("recv_msg_with_flags");
     assert_eq!(&buf[..got.bytes], b"py2rs-payload-1");
     assert!(!got.is_control_truncated());
@@ -414,14 +414,13 @@ fn python_scm_credentials_reach_baremsg_datagram_receiver() {
 
     let mut buf = [0u8; 64];
     let mut control = CmsgBuf::<{ space_for_credentials() }>::new();
-    let mut got = rx
-        .recv_msg(&mut [IoSliceMut::new(&mut buf)], &mut control)
-        .expect("recv_msg");
+    let (mut got, from) = rx
+        .recv_msg_from(&mut [IoSliceMut::new(&mut buf)], &mut control)
+        .expect("recv_msg_from");
     assert_eq!(&buf[..got.bytes], b"with credentials");
     assert!(!got.is_truncated() && !got.is_control_truncated());
     let cred = got.control.credentials().expect("SCM_CREDENTIALS arrived");
     assert_eq!(cred, cred_of(&child));
-    let from = got.addr.expect("a datagram has a sender address");
     drop(got);
 
     let out = finish(child);
@@ -575,15 +574,15 @@ fn c_peer_rights_and_credentials_from_one_glibc_buffer_reach_baremsg() {
     let mut buf = [0u8; 64];
     // Exactly the room the two messages need.
     let mut control = CmsgBuf::<{ space_for_fds(2) + space_for_credentials() }>::new();
-    let mut got = ours
-        .recv_msg(&mut [IoSliceMut::new(&mut buf)], &mut control)
-        .expect("recv_msg");
+    let (mut got, from) = ours
+        .recv_msg_from(&mut [IoSliceMut::new(&mut buf)], &mut control)
+        .expect("recv_msg_from");
     assert_eq!(&buf[..got.bytes], b"c2rs-payload");
     assert!(
         !got.is_truncated() && !got.is_control_truncated(),
         "{got:?}"
     );
-    assert_eq!(got.addr.map(|a| a.is_unnamed()), Some(true));
+    assert!(from.is_unnamed(), "{from:?}");
 
     let mut fds = Vec::new();
     let mut creds = Vec::new();

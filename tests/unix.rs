@@ -140,7 +140,7 @@ fn received_fds_lack_cloexec_only_when_asked() {
     let mut ctl = CmsgBuf::<{ space_for_fds(1) }>::new();
     let mut byte = [0u8; 1];
     let mut got = b
-        .recv_msg_with_flags(&mut [IoSliceMut::new(&mut byte)], &mut ctl, 0)
+        .recv_msg_with_flags(&mut [IoSliceMut::new(&mut byte)], &mut ctl, None, 0)
         .unwrap();
     let fd = got.control.take_fds().next().unwrap();
     assert!(!fd.as_fd().is_cloexec().unwrap());
@@ -532,10 +532,10 @@ fn datagrams_carry_the_senders_address() {
     b.send_msg_to(&[IoSlice::new(b"back")], &enc.finish(), &a_addr)
         .unwrap();
     let mut ctl = CmsgBuf::<{ space_for_fds(1) }>::new();
-    let got = a
-        .recv_msg(&mut [IoSliceMut::new(&mut buf)], &mut ctl)
+    let (got, from) = a
+        .recv_msg_from(&mut [IoSliceMut::new(&mut buf)], &mut ctl)
         .unwrap();
-    assert_eq!((got.bytes, got.addr), (4, Some(b_addr)));
+    assert_eq!((got.bytes, from), (4, b_addr));
     // An unbound sender is unnamed.
     let u = UnixDatagram::unbound().unwrap();
     u.send_to(b"anon", &b_addr).unwrap();
@@ -572,6 +572,46 @@ fn truncated_datagrams_are_reported_with_and_without_control_data() {
         .recv_msg(&mut [IoSliceMut::new(&mut small)], &mut [])
         .unwrap();
     assert_eq!((got.bytes, got.is_truncated()), (4, true));
+}
+
+#[test]
+fn msg_trunc_in_the_flags_gives_the_real_length_on_both_paths() {
+    let (a, b) = UnixDatagram::pair().unwrap();
+    let mut small = [0u8; 4];
+    let mut ctl = CmsgBuf::<{ space_for_credentials() }>::new();
+    let flags = sys::MSG_CMSG_CLOEXEC | sys::MSG_TRUNC;
+    // recvfrom (no control buffer) and recvmsg (one): 10 bytes sent, 4 read, 10 told.
+    for control in [&mut [][..], &mut ctl[..]] {
+        a.send(b"0123456789").unwrap();
+        let got = b
+            .recv_msg_with_flags(&mut [IoSliceMut::new(&mut small)], control, None, flags)
+            .unwrap();
+        assert_eq!((got.bytes, got.is_truncated()), (10, true));
+        assert_eq!(&small, b"0123");
+    }
+}
+
+#[test]
+fn recv_msg_from_names_the_peer_on_connected_sockets() {
+    let name = unique("peer");
+    let addr = UnixAddr::from_abstract(&name).unwrap();
+    let l = UnixListener::bind(&addr).unwrap();
+    let client = UnixStream::connect(&addr).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let mut buf = [0u8; 8];
+    // The client is unbound: unnamed, with and without a control buffer.
+    client.send(b"up").unwrap();
+    let (got, from) = server
+        .recv_msg_from(&mut [IoSliceMut::new(&mut buf)], &mut [])
+        .unwrap();
+    assert_eq!((&buf[..got.bytes], from.is_unnamed()), (&b"up"[..], true));
+    // The server's end carries the listener's name.
+    server.send(b"down").unwrap();
+    let mut ctl = CmsgBuf::<{ space_for_fds(1) }>::new();
+    let (got, from) = client
+        .recv_msg_from(&mut [IoSliceMut::new(&mut buf)], &mut ctl)
+        .unwrap();
+    assert_eq!((&buf[..got.bytes], from), (&b"down"[..], addr));
 }
 
 #[test]

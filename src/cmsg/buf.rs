@@ -29,6 +29,7 @@ impl<const N: usize> CmsgBuf<N> {
     }
 
     /// An encoder writing into this buffer from its start.
+    #[inline]
     pub fn encoder<'fd>(&mut self) -> Encoder<'_, 'fd> {
         Encoder::from_aligned(&mut self.bytes)
     }
@@ -42,12 +43,14 @@ impl<const N: usize> Default for CmsgBuf<N> {
 
 impl<const N: usize> Deref for CmsgBuf<N> {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
         &self.bytes
     }
 }
 
 impl<const N: usize> DerefMut for CmsgBuf<N> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
         &mut self.bytes
     }
@@ -61,6 +64,6 @@ impl<const N: usize> core::fmt::Debug for CmsgBuf<N> {
 
 /// Whether `buf` starts at an address aligned for `struct cmsghdr`.
 #[inline]
-pub(crate) fn is_aligned(buf: &[u8]) -> bool {
+pub(crate) fn is_aligned<T>(buf: &[T]) -> bool {
     (buf.as_ptr() as usize) % core::mem::align_of::<usize>() == 0
 }

@@ -1,13 +1,14 @@
 //! Encoding control messages to send.
 
 use core::marker::PhantomData;
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 
 use super::buf::is_aligned;
+use super::parse::HDR;
 use crate::fd::{AsRawFd, BorrowedFd};
 use crate::sys::{
-    cmsg_len, cmsg_space, Cmsghdr, KernelSize, Ucred, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD,
-    SCM_RIGHTS, SOL_SOCKET,
+    cmsg_len, cmsg_space, KernelSize, Ucred, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD, SCM_RIGHTS,
+    SOL_SOCKET,
 };
 use crate::Error;
 
@@ -16,7 +17,10 @@ use crate::Error;
 /// `'fd` is the lifetime of the fds encoded: the [`Cmsgs`] it finishes with keeps them
 /// borrowed, so they cannot be closed before the message is sent.
 pub struct Encoder<'b, 'fd> {
-    buf: &'b mut [u8],
+    /// Invariant: aligned for `struct cmsghdr`; `buf[..len]` is initialized (every byte
+    /// was written by `push`), and nothing else is ever written to it, so a buffer that
+    /// came in initialized stays initialized.
+    buf: &'b mut [MaybeUninit<u8>],
     len: usize,
     fds: usize,
     _fds: PhantomData<BorrowedFd<'fd>>,
@@ -42,7 +46,18 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         Ok(Self::from_aligned(buf))
     }
 
+    #[inline]
     pub(crate) fn from_aligned(buf: &'b mut [u8]) -> Self {
+        let len = buf.len();
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`; the encoder writes only
+        // initialized bytes (the type's invariant), so `buf` stays initialized for its
+        // owner.
+        let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), len) };
+        Self::from_aligned_uninit(buf)
+    }
+
+    #[inline]
+    pub(crate) fn from_aligned_uninit(buf: &'b mut [MaybeUninit<u8>]) -> Self {
         Self {
             buf,
             len: 0,
@@ -51,43 +66,52 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         }
     }
 
-    /// Appends one message with `data`'s bytes as its data.
+    /// Appends one message of `data_len` bytes of data, which `fill` writes (all of
+    /// them).
+    #[inline(always)]
     fn push(
         &mut self,
         level: i32,
         ty: i32,
         data_len: usize,
-        fill: impl FnOnce(&mut [u8]),
+        fill: impl FnOnce(&mut [MaybeUninit<u8>]),
     ) -> Result<(), Error> {
+        const KS: usize = size_of::<KernelSize>();
+        const WORD: usize = size_of::<usize>();
         let space = cmsg_space(data_len);
         let start = self.len;
-        let needed = start + space;
-        if needed > self.buf.len() {
+        let capacity = self.buf.len();
+        let Some(msg) = self
+            .buf
+            .get_mut(start..)
+            .and_then(|rest| rest.get_mut(..space))
+        else {
             return Err(Error::ControlBufferTooSmall {
-                needed,
-                capacity: self.buf.len(),
+                needed: start.saturating_add(space),
+                capacity,
             });
-        }
-        let msg = &mut self.buf[start..needed];
-        let header = Cmsghdr {
-            cmsg_len: cmsg_len(data_len) as KernelSize,
-            cmsg_level: level,
-            cmsg_type: ty,
         };
-        let hdr = size_of::<Cmsghdr>();
-        msg[..size_of::<KernelSize>()].copy_from_slice(&header.cmsg_len.to_ne_bytes());
-        msg[size_of::<KernelSize>()..size_of::<KernelSize>() + 4]
-            .copy_from_slice(&level.to_ne_bytes());
-        msg[size_of::<KernelSize>() + 4..hdr].copy_from_slice(&ty.to_ne_bytes());
-        fill(&mut msg[hdr..hdr + data_len]);
-        msg[hdr + data_len..].fill(0);
-        self.len = needed;
+        // The padding after the data is shorter than a word: zero the message's last
+        // word (`space` is a whole number of words, at least the header's two), then
+        // write the header and the data over the part of it they cover. One store, no
+        // call to memset.
+        put(&mut msg[space - WORD..], &[0; WORD]);
+        let (hdr, rest) = msg.split_at_mut(HDR);
+        put(
+            &mut hdr[..KS],
+            &(cmsg_len(data_len) as KernelSize).to_ne_bytes(),
+        );
+        put(&mut hdr[KS..KS + 4], &level.to_ne_bytes());
+        put(&mut hdr[KS + 4..], &ty.to_ne_bytes());
+        fill(&mut rest[..data_len]);
+        self.len = start + space;
         Ok(())
     }
 
     /// Appends an `SCM_RIGHTS` message passing `fds`. Refuses more than 253 fds in all
     /// (`SCM_MAX_FD`, the kernel's limit for one `sendmsg`) with [`Error::TooManyFds`].
     /// An empty slice adds nothing.
+    #[inline]
     pub fn push_rights(&mut self, fds: &[BorrowedFd<'fd>]) -> Result<(), Error> {
         if fds.is_empty() {
             return Ok(());
@@ -97,8 +121,13 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
             return Err(Error::TooManyFds { count });
         }
         self.push(SOL_SOCKET, SCM_RIGHTS, fds.len() * 4, |data| {
+            if let ([fd], Some(slot)) = (fds, data.get_mut(..4)) {
+                // One fd, the common case, without a call to memcpy.
+                put(slot, &fd.as_raw_fd().to_ne_bytes());
+                return;
+            }
             for (slot, fd) in data.chunks_exact_mut(4).zip(fds) {
-                slot.copy_from_slice(&fd.as_raw_fd().to_ne_bytes());
+                put(slot, &fd.as_raw_fd().to_ne_bytes());
             }
         })?;
         self.fds = count;
@@ -107,11 +136,12 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
 
     /// Appends an `SCM_CREDENTIALS` message. The kernel checks them: a process may send
     /// its own pid, uid and gid (or, with privileges, others).
+    #[inline]
     pub fn push_credentials(&mut self, cred: &Ucred) -> Result<(), Error> {
         self.push(SOL_SOCKET, SCM_CREDENTIALS, size_of::<Ucred>(), |data| {
-            data[0..4].copy_from_slice(&cred.pid.to_ne_bytes());
-            data[4..8].copy_from_slice(&cred.uid.to_ne_bytes());
-            data[8..12].copy_from_slice(&cred.gid.to_ne_bytes());
+            put(&mut data[0..4], &cred.pid.to_ne_bytes());
+            put(&mut data[4..8], &cred.uid.to_ne_bytes());
+            put(&mut data[8..12], &cred.gid.to_ne_bytes());
         })
     }
 
@@ -125,7 +155,7 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         if level == SOL_SOCKET && (ty == SCM_RIGHTS || ty == SCM_PIDFD) {
             return Err(Error::RawFdMessage { ty });
         }
-        self.push(level, ty, data.len(), |d| d.copy_from_slice(data))
+        self.push(level, ty, data.len(), |d| put(d, data))
     }
 
     /// Appends a message with any level, type and data, fd-passing ones included.
@@ -143,7 +173,7 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         ty: i32,
         data: &[u8],
     ) -> Result<(), Error> {
-        self.push(level, ty, data.len(), |d| d.copy_from_slice(data))
+        self.push(level, ty, data.len(), |d| put(d, data))
     }
 
     /// Bytes encoded so far.
@@ -157,13 +187,24 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
     }
 
     /// The encoded messages.
+    #[inline]
     pub fn finish(self) -> Cmsgs<'b, 'fd> {
-        let bytes: &'b [u8] = self.buf;
+        let written: &'b [MaybeUninit<u8>] = &self.buf[..self.len];
+        // SAFETY: `push` wrote every byte of `buf[..len]` (the type's invariant).
+        let bytes = unsafe { core::slice::from_raw_parts(written.as_ptr().cast(), written.len()) };
         Cmsgs {
-            bytes: &bytes[..self.len],
+            bytes,
             fds: self.fds,
             _fds: PhantomData,
         }
+    }
+}
+
+/// Writes `src` into `dst` (of the same length): `MaybeUninit`'s `copy_from_slice`.
+#[inline(always)]
+fn put(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        d.write(*s);
     }
 }
 
@@ -178,6 +219,7 @@ impl<'b, 'fd> Cmsgs<'b, 'fd> {
     }
 
     /// The encoded bytes, aligned for `struct cmsghdr`.
+    #[inline]
     pub fn as_bytes(&self) -> &'b [u8] {
         self.bytes
     }

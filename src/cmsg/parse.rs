@@ -12,6 +12,23 @@ use crate::Error;
 /// Size of `struct cmsghdr`, which is also where data starts (it is already aligned).
 pub(super) const HDR: usize = size_of::<crate::sys::Cmsghdr>();
 
+/// What control data is aligned to (`CMSG_ALIGN`): `sizeof(long)`.
+pub(super) const ALIGN: usize = size_of::<usize>();
+
+/// A header's `cmsg_len` (saturated to `usize`), `cmsg_level` and `cmsg_type`.
+#[inline(always)]
+pub(super) fn header(hdr: &[u8; HDR]) -> (usize, i32, i32) {
+    const KS: usize = size_of::<KernelSize>();
+    let (len, tail) = hdr.split_at(KS);
+    let mut len_bytes = [0u8; KS];
+    len_bytes.copy_from_slice(len);
+    // A length that does not even fit in usize is certainly past the end.
+    let len = usize::try_from(KernelSize::from_ne_bytes(len_bytes)).unwrap_or(usize::MAX);
+    let level = i32::from_ne_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    let ty = i32::from_ne_bytes([tail[4], tail[5], tail[6], tail[7]]);
+    (len, level, ty)
+}
+
 /// One step of the walk over control data.
 pub(super) enum Step {
     /// No further message: the rest is shorter than a header.
@@ -31,39 +48,29 @@ pub(super) enum Step {
 }
 
 /// Reads the header at `pos` of `buf` and tells where its data and the next header are.
+#[inline(always)]
 pub(super) fn step(buf: &[u8], pos: usize) -> Step {
     let Some(rest) = buf.get(pos..) else {
         return Step::End;
     };
-    if rest.len() < HDR {
+    let Some(hdr) = rest.first_chunk::<HDR>() else {
         return Step::End;
-    }
-    let ks = size_of::<KernelSize>();
-    let mut len_bytes = [0u8; size_of::<KernelSize>()];
-    len_bytes.copy_from_slice(&rest[..ks]);
-    let len = KernelSize::from_ne_bytes(len_bytes);
-    let level = i32::from_ne_bytes([rest[ks], rest[ks + 1], rest[ks + 2], rest[ks + 3]]);
-    let ty = i32::from_ne_bytes([rest[ks + 4], rest[ks + 5], rest[ks + 6], rest[ks + 7]]);
-    // A length that does not even fit in usize is certainly past the end.
-    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    };
+    let (len, level, ty) = header(hdr);
     if len < HDR {
         return Step::Malformed;
     }
-    let truncated = len > rest.len();
-    let msg_len = len.min(rest.len());
-    let next = if truncated {
-        buf.len()
-    } else {
-        // cmsg_align cannot overflow: msg_len <= rest.len() <= isize::MAX.
-        pos.saturating_add(cmsg_align(msg_len)).min(buf.len())
-    };
+    let end = len.min(rest.len());
+    // `end` <= rest.len() <= isize::MAX, so aligning it cannot overflow; a message cut
+    // short by the end of the buffer (`len` past it) leaves nothing after it.
+    let next = cmsg_align(end).min(rest.len());
     Step::Msg {
         level,
         ty,
         data_start: pos + HDR,
-        data_end: pos + msg_len,
-        next,
-        truncated,
+        data_end: pos + end,
+        next: pos + next,
+        truncated: len > rest.len(),
     }
 }
 
@@ -153,6 +160,7 @@ impl Iterator for RawFds<'_> {
 
 impl ExactSizeIterator for RawFds<'_> {}
 
+#[inline]
 fn expect(msg: &RawCmsg<'_>, ty: i32, len_ok: bool) -> Result<(), Error> {
     if msg.level != SOL_SOCKET || msg.ty != ty || !len_ok {
         return Err(Error::BadControlLength {
@@ -175,10 +183,21 @@ pub fn parse_unix_rights<'a>(msg: &RawCmsg<'a>) -> Result<RawFds<'a>, Error> {
 
 /// Decodes an `SCM_CREDENTIALS` message (Go's `ParseUnixCredentials`). Errors unless the
 /// message is `SOL_SOCKET`/`SCM_CREDENTIALS` with exactly a `struct ucred` of data.
+#[inline]
 pub fn parse_unix_credentials(msg: &RawCmsg<'_>) -> Result<Ucred, Error> {
     expect(msg, SCM_CREDENTIALS, msg.data.len() == size_of::<Ucred>())?;
-    let d = msg.data;
-    Ok(Ucred {
+    ucred_from(msg.data).ok_or(Error::BadControlLength {
+        level: msg.level,
+        ty: msg.ty,
+        len: msg.data.len(),
+    })
+}
+
+/// The `struct ucred` that `data` is exactly, if it is one.
+#[inline(always)]
+pub(super) fn ucred_from(data: &[u8]) -> Option<Ucred> {
+    let d: &[u8; size_of::<Ucred>()] = data.try_into().ok()?;
+    Some(Ucred {
         pid: i32::from_ne_bytes([d[0], d[1], d[2], d[3]]),
         uid: u32::from_ne_bytes([d[4], d[5], d[6], d[7]]),
         gid: u32::from_ne_bytes([d[8], d[9], d[10], d[11]]),

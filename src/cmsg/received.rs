@@ -1,8 +1,8 @@
 //! Control data received from the kernel, with ownership of every fd in it.
 
-use super::parse::{parse_unix_credentials, step, RawCmsg, Step};
+use super::parse::{header, parse_unix_credentials, step, ucred_from, RawCmsg, Step, ALIGN, HDR};
 use crate::fd::{FromRawFd, OwnedFd, RawFd};
-use crate::sys::{Ucred, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
+use crate::sys::{Ucred, SCM_CREDENTIALS, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
 use crate::Error;
 
 /// The control data of one received message.
@@ -12,6 +12,9 @@ use crate::Error;
 /// slot in the buffer is overwritten with -1, so nothing is closed twice.
 pub struct ReceivedControl<'c> {
     buf: &'c mut [u8],
+    /// False once no fd in `buf` can be owned any more (a walk found every `SCM_RIGHTS`
+    /// slot taken and no `SCM_PIDFD` message): dropping then has nothing to close.
+    may_own: bool,
 }
 
 /// One received control message.
@@ -57,12 +60,14 @@ pub struct Messages<'m> {
     offset: usize,
 }
 
+#[inline(always)]
 fn take_fd(slot: &mut [u8]) -> Option<OwnedFd> {
-    let fd = RawFd::from_ne_bytes([slot[0], slot[1], slot[2], slot[3]]);
+    let slot: &mut [u8; 4] = slot.first_chunk_mut()?;
+    let fd = RawFd::from_ne_bytes(*slot);
     if fd < 0 {
         return None;
     }
-    slot.copy_from_slice(&(-1i32).to_ne_bytes());
+    *slot = (-1i32).to_ne_bytes();
     // SAFETY: `ReceivedControl::new`'s contract: the fds in the buffer were installed by
     // the kernel for us and nobody else owns them; the slot now says -1, so this is the
     // only owner.
@@ -71,6 +76,7 @@ fn take_fd(slot: &mut [u8]) -> Option<OwnedFd> {
 
 impl<'m> Iterator for Rights<'m> {
     type Item = OwnedFd;
+    #[inline]
     fn next(&mut self) -> Option<OwnedFd> {
         loop {
             if self.data.len() < 4 {
@@ -121,7 +127,7 @@ impl<'m> Iterator for Messages<'m> {
                             data,
                             truncated,
                         };
-                        if (level, ty) == (SOL_SOCKET, crate::sys::SCM_CREDENTIALS) {
+                        if (level, ty) == (SOL_SOCKET, SCM_CREDENTIALS) {
                             match parse_unix_credentials(&raw) {
                                 Ok(c) => Message::Credentials(c),
                                 Err(e) => return Some(Err(e)),
@@ -136,11 +142,11 @@ impl<'m> Iterator for Messages<'m> {
     }
 }
 
-/// Calls `f(fd, is_rights)` with every fd still in the `SCM_RIGHTS` messages of `buf`
-/// (and, with `pidfd`, the `SCM_PIDFD` ones), in order, marking each slot -1. Stops
-/// where [`Messages`] does. One walk with [`step`], no [`Message`] built (no credentials
-/// parsed, no error values): what `Drop` and `recv_fds` need, in far less code.
-fn each_fd(buf: &mut [u8], pidfd: bool, mut f: impl FnMut(OwnedFd, bool)) {
+/// Calls `f(fd, is_rights)` with every fd still in the `SCM_RIGHTS` and `SCM_PIDFD`
+/// messages of `buf`, in order, marking each slot -1. Stops where [`Messages`] does. One
+/// walk with [`step`], no [`Message`] built (no credentials parsed, no error values):
+/// what `Drop` and `recv_fds` need, in far less code.
+fn each_fd(buf: &mut [u8], mut f: impl FnMut(OwnedFd, bool)) {
     let mut pos = 0;
     while let Step::Msg {
         level,
@@ -154,7 +160,7 @@ fn each_fd(buf: &mut [u8], pidfd: bool, mut f: impl FnMut(OwnedFd, bool)) {
         let data = match (level, ty) {
             (SOL_SOCKET, SCM_RIGHTS) => &mut buf[data_start..data_end],
             // One fd, as `PidfdSlot` reads it.
-            (SOL_SOCKET, SCM_PIDFD) if pidfd => &mut buf[data_start..data_end.min(data_start + 4)],
+            (SOL_SOCKET, SCM_PIDFD) => &mut buf[data_start..data_end.min(data_start + 4)],
             _ => &mut [],
         };
         for slot in data.chunks_exact_mut(4) {
@@ -173,7 +179,7 @@ impl<'c> ReceivedControl<'c> {
     pub(crate) fn drain_rights(self, mut f: impl FnMut(OwnedFd)) {
         // Not dropped: the walk below closes what `Drop` would.
         let mut this = core::mem::ManuallyDrop::new(self);
-        each_fd(core::mem::take(&mut this.buf), true, |fd, rights| {
+        each_fd(core::mem::take(&mut this.buf), |fd, rights| {
             if rights {
                 f(fd)
             }
@@ -185,13 +191,19 @@ impl<'c> ReceivedControl<'c> {
     /// # Safety
     /// Every fd in `SCM_RIGHTS` and `SCM_PIDFD` messages in `buf` is open and owned by
     /// nobody else (the kernel installed it for this receive), or is -1.
+    #[inline]
     pub unsafe fn new(buf: &'c mut [u8]) -> Self {
-        Self { buf }
+        // Until a walk shows otherwise (an empty buffer's walk ends at once).
+        Self { buf, may_own: true }
     }
 
     /// No control data.
+    #[inline]
     pub fn empty() -> ReceivedControl<'static> {
-        ReceivedControl { buf: &mut [] }
+        ReceivedControl {
+            buf: &mut [],
+            may_own: false,
+        }
     }
 
     /// The messages, in order.
@@ -203,21 +215,72 @@ impl<'c> ReceivedControl<'c> {
     }
 
     /// Takes every fd of every `SCM_RIGHTS` message, in order.
+    #[inline]
     pub fn take_fds(&mut self) -> impl Iterator<Item = OwnedFd> + '_ {
-        self.messages()
-            .filter_map(|m| match m {
-                Ok(Message::Rights(r)) => Some(r),
-                _ => None,
-            })
-            .flatten()
+        let mut rest: &mut [u8] = self.buf;
+        let mut slots: &mut [u8] = &mut [];
+        // The usual case, read in one step: the only message passes fds (as in
+        // `credentials`).
+        if let Some(hdr) = rest.first_chunk::<HDR>() {
+            let (len, level, ty) = header(hdr);
+            let whole = rest.len();
+            if (level, ty) == (SOL_SOCKET, SCM_RIGHTS) && len >= HDR && len >= whole - (ALIGN - 1) {
+                slots = &mut core::mem::take(&mut rest)[HDR..len.min(whole)];
+            }
+        }
+        TakeFds {
+            rest,
+            slots,
+            may_own: &mut self.may_own,
+            saw_pidfd: false,
+        }
     }
 
     /// The credentials of the first well-formed `SCM_CREDENTIALS` message, if any.
+    #[inline]
     pub fn credentials(&mut self) -> Option<Ucred> {
-        self.messages().find_map(|m| match m {
-            Ok(Message::Credentials(c)) => Some(c),
-            _ => None,
-        })
+        // Walks every message (usually one or two): when none can hold an fd, dropping
+        // has nothing to close and need not walk them again.
+        // The usual case, in one step: the credentials are the only message (whatever
+        // follows them is shorter than a header, which `step` reads as the end). The
+        // subtraction cannot wrap: the data holds a header.
+        if let Some(hdr) = self.buf.first_chunk::<HDR>() {
+            let (len, level, ty) = header(hdr);
+            if (level, ty) == (SOL_SOCKET, SCM_CREDENTIALS) && len >= self.buf.len() - (ALIGN - 1) {
+                self.may_own = false;
+                return self
+                    .buf
+                    .get(HDR..len.min(self.buf.len()))
+                    .and_then(ucred_from);
+            }
+        }
+        let mut found = None;
+        let mut holds_fds = false;
+        let mut pos = 0;
+        while let Step::Msg {
+            level,
+            ty,
+            data_start,
+            data_end,
+            next,
+            ..
+        } = step(self.buf, pos)
+        {
+            if level == SOL_SOCKET {
+                match ty {
+                    SCM_CREDENTIALS if found.is_none() => {
+                        found = ucred_from(&self.buf[data_start..data_end]);
+                    }
+                    SCM_RIGHTS | SCM_PIDFD => holds_fds = true,
+                    _ => {}
+                }
+            }
+            pos = next;
+        }
+        if !holds_fds {
+            self.may_own = false;
+        }
+        found
     }
 
     /// Takes the fd of the first `SCM_PIDFD` message, if any is left.
@@ -239,10 +302,100 @@ impl<'c> ReceivedControl<'c> {
     }
 }
 
+/// What [`ReceivedControl::take_fds`] returns: walks the messages, taking the fds of
+/// `SCM_RIGHTS` ones; at the end of the walk, tells the control data whether it may still
+/// own an fd.
+struct TakeFds<'a> {
+    /// The messages not walked yet.
+    rest: &'a mut [u8],
+    /// The slots not yet taken of the `SCM_RIGHTS` message being walked.
+    slots: &'a mut [u8],
+    may_own: &'a mut bool,
+    saw_pidfd: bool,
+}
+
+impl<'a> TakeFds<'a> {
+    /// The slots of the next `SCM_RIGHTS` message; `None` at the end of the walk (where
+    /// [`Messages`] ends too).
+    #[inline(always)]
+    fn next_rights(&mut self) -> Option<&'a mut [u8]> {
+        while let Step::Msg {
+            level,
+            ty,
+            data_start,
+            data_end,
+            next,
+            ..
+        } = step(self.rest, 0)
+        {
+            let (this, tail) = core::mem::take(&mut self.rest).split_at_mut(next);
+            self.rest = tail;
+            if level == SOL_SOCKET {
+                if ty == SCM_RIGHTS {
+                    return Some(&mut this[data_start..data_end]);
+                }
+                self.saw_pidfd |= ty == SCM_PIDFD;
+            }
+        }
+        // Every SCM_RIGHTS slot a walk can reach is taken now.
+        if !self.saw_pidfd {
+            *self.may_own = false;
+        }
+        None
+    }
+}
+
+/// Takes the fds still in `slots`, folding them into `acc` with `f`.
+#[inline(always)]
+fn fold_slots<B>(slots: &mut [u8], mut acc: B, f: &mut impl FnMut(B, OwnedFd) -> B) -> B {
+    for slot in slots.chunks_exact_mut(4) {
+        if let Some(fd) = take_fd(slot) {
+            acc = f(acc, fd);
+        }
+    }
+    acc
+}
+
+impl Iterator for TakeFds<'_> {
+    type Item = OwnedFd;
+
+    #[inline]
+    fn next(&mut self) -> Option<OwnedFd> {
+        loop {
+            while let Some((slot, tail)) =
+                core::mem::take(&mut self.slots).split_first_chunk_mut::<4>()
+            {
+                self.slots = tail;
+                if let Some(fd) = take_fd(slot) {
+                    return Some(fd);
+                }
+            }
+            self.slots = self.next_rights()?;
+        }
+    }
+
+    // `count`, `for_each`, `collect` into an array and the like go through here: one
+    // loop over the slots per message, none of `next`'s re-entry.
+    #[inline]
+    fn fold<B, F>(mut self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, OwnedFd) -> B,
+    {
+        let mut acc = fold_slots(core::mem::take(&mut self.slots), init, &mut f);
+        while let Some(slots) = self.next_rights() {
+            acc = fold_slots(slots, acc, &mut f);
+        }
+        acc
+    }
+}
+
 impl Drop for ReceivedControl<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Closes whatever fds were not taken.
-        each_fd(self.buf, true, |fd, _| drop(fd));
+        if self.may_own {
+            each_fd(self.buf, |fd, _| drop(fd));
+        }
     }
 }
 

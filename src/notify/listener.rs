@@ -87,6 +87,7 @@ impl NotifyListener {
             let mut got = self.sock.recv_msg_with_flags(
                 &mut iov,
                 &mut control,
+                None,
                 sys::MSG_CMSG_CLOEXEC | sys::MSG_TRUNC,
             )?;
             dropped |= got.is_control_truncated();

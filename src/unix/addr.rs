@@ -71,9 +71,23 @@ impl UnixAddr {
     }
 
     /// An address as the kernel filled it in (`len` bytes of `raw`).
+    #[inline]
     pub(crate) fn from_raw(raw: SockaddrUn, len: u32) -> Self {
         let len = len.min(size_of::<SockaddrUn>() as u32);
         Self { raw, len }
+    }
+
+    /// Where the kernel may write an address, and how many bytes it may write: for
+    /// `recvmsg`'s `msg_name` and `recvfrom`'s `src_addr`, then [`set_len`](Self::set_len).
+    #[inline]
+    pub(crate) fn as_raw_mut(&mut self) -> (*mut SockaddrUn, u32) {
+        (&mut self.raw, size_of::<SockaddrUn>() as u32)
+    }
+
+    /// Sets the length the kernel reported, clamped to the structure.
+    #[inline]
+    pub(crate) fn set_len(&mut self, len: u32) {
+        self.len = len.min(size_of::<SockaddrUn>() as u32);
     }
 
     /// What the address names.

@@ -22,10 +22,17 @@
 //! stop (an init system's SIGCHLD or SIGTERM) gets its way, and the caller loops if it
 //! wants to.
 //!
-//! When no control data travels, `send_msg`/`recv_msg` and `send`/`recv` use
-//! `sendto`/`recvfrom`, which skip the kernel's copy of `msghdr` and the iovec array; on
-//! datagram and seqpacket sockets `recv_msg` still reports a truncated payload
-//! (`MSG_TRUNC`).
+//! Nothing is paid for that is not asked for:
+//! - when no control data travels, `send_msg`/`recv_msg` and `send`/`recv` use
+//!   `sendto`/`recvfrom`, which skip the kernel's copy of `msghdr` and the iovec array; on
+//!   datagram and seqpacket sockets `recv_msg` still reports a truncated payload
+//!   (`MSG_TRUNC`);
+//! - `recv_msg` does not ask for the sender's address (the kernel then writes none, and
+//!   no `sockaddr_un` is built); `recv_msg_from` and `recv_from` do, as `send_msg_to` and
+//!   `send_to` give one;
+//! - control data is walked once: reading the credentials or taking the fds also
+//!   learns whether anything is left to close, so dropping the control data after that
+//!   does not walk it again.
 
 mod addr;
 mod listener;

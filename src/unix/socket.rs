@@ -81,12 +81,11 @@ pub enum Shutdown {
 /// What [`Socket::recv_msg`] received.
 #[derive(Debug)]
 pub struct RecvMsg<'c> {
-    /// Payload bytes received (at most the buffers' total).
+    /// Payload bytes received: at most the buffers' total, unless `MSG_TRUNC` was
+    /// passed to [`Socket::recv_msg_with_flags`] (then the real length).
     pub bytes: usize,
     /// `msg_flags` as the kernel set them (`MSG_TRUNC`, `MSG_CTRUNC`, ...).
     pub flags: i32,
-    /// The sender's address (datagram and seqpacket sockets; `None` on streams).
-    pub addr: Option<UnixAddr>,
     /// The control data, owning every fd in it.
     pub control: ReceivedControl<'c>,
 }
@@ -121,19 +120,16 @@ pub struct RecvFds {
     pub control_truncated: bool,
 }
 
-/// Runs `f` on a zeroed, aligned scratch control buffer of `len` bytes (at most
-/// [`SPACE_MAX`]) on the stack. Only `len` bytes are zeroed, not the whole array.
+/// Runs `f` on an aligned, uninitialized scratch control buffer of `len` bytes (at most
+/// [`SPACE_MAX`]) on the stack: nothing is zeroed; the encoder or the kernel writes
+/// whatever is read back.
 #[inline(always)]
-fn with_control<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+fn with_control<R>(len: usize, f: impl FnOnce(&mut [MaybeUninit<u8>]) -> R) -> R {
     let mut storage = MaybeUninit::<crate::cmsg::CmsgBuf<SPACE_MAX>>::uninit();
     let len = len.min(SPACE_MAX);
-    let base = storage.as_mut_ptr().cast::<u8>();
-    // SAFETY: `len` <= SPACE_MAX, the storage's size; the first `len` bytes are zeroed
-    // before the slice over them is made, so it covers initialized memory only.
-    let buf = unsafe {
-        ptr::write_bytes(base, 0, len);
-        core::slice::from_raw_parts_mut(base, len)
-    };
+    // SAFETY: `len` <= SPACE_MAX, the storage's size; a slice of `MaybeUninit<u8>` may
+    // cover uninitialized memory.
+    let buf = unsafe { core::slice::from_raw_parts_mut(storage.as_mut_ptr().cast(), len) };
     f(buf)
 }
 
@@ -295,7 +291,8 @@ impl<K: SocketKind> Socket<K> {
 
     /// Receives into the buffers `bufs`, and control data into `control` (an aligned
     /// buffer such as a [`CmsgBuf`](crate::cmsg::CmsgBuf); may be empty), with
-    /// `MSG_CMSG_CLOEXEC` (`recvmsg(2)`).
+    /// `MSG_CMSG_CLOEXEC` (`recvmsg(2)`). The sender's address is not asked for: see
+    /// [`recv_msg_from`](Self::recv_msg_from).
     ///
     /// Every fd that arrives is owned by the returned [`RecvMsg`]'s `control`. On a
     /// datagram or seqpacket socket a payload longer than the buffers is reported by
@@ -313,49 +310,90 @@ impl<K: SocketKind> Socket<K> {
         bufs: &mut [IoSliceMut<'_>],
         control: &'c mut [u8],
     ) -> Result<RecvMsg<'c>, Error> {
-        self.recv_msg_with_flags(bufs, control, sys::MSG_CMSG_CLOEXEC)
+        self.recv_msg_with_flags(bufs, control, None, sys::MSG_CMSG_CLOEXEC)
     }
 
-    /// [`recv_msg`](Self::recv_msg) with the flags exactly as given: without
-    /// `MSG_CMSG_CLOEXEC`, received fds are inherited across `execve`.
+    /// [`recv_msg`](Self::recv_msg), also returning the sender's address (`msg_name`):
+    /// on a datagram socket, where the datagram came from; on a connected socket, the
+    /// peer's address ([`UnixAddr::is_unnamed`] when the peer never bound one, as at
+    /// either end of a socketpair).
+    #[inline]
+    pub fn recv_msg_from<'c>(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        control: &'c mut [u8],
+    ) -> Result<(RecvMsg<'c>, UnixAddr), Error> {
+        let mut from = UnixAddr::unnamed();
+        let got =
+            self.recv_msg_with_flags(bufs, control, Some(&mut from), sys::MSG_CMSG_CLOEXEC)?;
+        Ok((got, from))
+    }
+
+    /// [`recv_msg`](Self::recv_msg) with the flags exactly as given (without
+    /// `MSG_CMSG_CLOEXEC`, received fds are inherited across `execve`), writing the
+    /// sender's address into `from` when one is given.
+    ///
+    /// With `MSG_TRUNC` in `flags`, [`RecvMsg::bytes`] is the datagram's real length, as
+    /// the kernel reports it, even where that exceeds the buffers.
+    #[inline(always)]
     pub fn recv_msg_with_flags<'c>(
         &self,
         bufs: &mut [IoSliceMut<'_>],
         control: &'c mut [u8],
+        from: Option<&mut UnixAddr>,
         flags: i32,
     ) -> Result<RecvMsg<'c>, Error> {
-        let with_addr = K::TYPE != sys::SOCK_STREAM;
-        let mut addr = SockaddrUn::new();
-        let mut addrlen = if with_addr {
-            size_of::<SockaddrUn>() as u32
-        } else {
-            0
+        let len = control.len();
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and only the kernel writes to
+        // the buffer, initialized bytes, so it stays initialized for its owner.
+        let control = unsafe { core::slice::from_raw_parts_mut(control.as_mut_ptr().cast(), len) };
+        self.recv_msg_uninit(bufs, control, from, flags)
+    }
+
+    /// [`recv_msg_with_flags`](Self::recv_msg_with_flags) into a control buffer that
+    /// need not be initialized: the control data handed back is what the kernel wrote.
+    #[inline(always)]
+    fn recv_msg_uninit<'c>(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        control: &'c mut [MaybeUninit<u8>],
+        mut from: Option<&mut UnixAddr>,
+        flags: i32,
+    ) -> Result<RecvMsg<'c>, Error> {
+        let (name, mut namelen) = match &mut from {
+            Some(a) => a.as_raw_mut(),
+            None => (ptr::null_mut(), 0),
         };
-        let name: *mut c_void = if with_addr {
-            (&mut addr as *mut SockaddrUn).cast()
-        } else {
-            ptr::null_mut()
-        };
-        let to_addr = |addrlen: u32| with_addr.then(|| UnixAddr::from_raw(addr, addrlen));
 
         if control.is_empty() && bufs.len() <= 1 {
             let (p, n) = bufs
                 .first_mut()
                 .map_or((ptr::null_mut(), 0), |b| (b.as_mut_ptr(), b.len()));
             // On datagram and seqpacket sockets MSG_TRUNC makes recvfrom return the real
-            // length, which tells truncation as recvmsg's msg_flags would.
-            let extra = if with_addr { sys::MSG_TRUNC } else { 0 };
-            let lenp = if with_addr {
-                &mut addrlen as *mut u32
+            // length, which tells truncation as recvmsg's msg_flags would (on a stream it
+            // would discard the data instead).
+            let extra = if K::TYPE != sys::SOCK_STREAM {
+                sys::MSG_TRUNC
             } else {
-                ptr::null_mut()
+                0
             };
-            // SAFETY: `p` is writable for `n` bytes, `name` for `addrlen`.
-            let got = unsafe { sys::recvfrom(self.raw(), p, n, flags | extra, name, lenp) }?;
+            let lenp = if name.is_null() {
+                ptr::null_mut()
+            } else {
+                &mut namelen as *mut u32
+            };
+            // SAFETY: `p` is writable for `n` bytes, `name` for `namelen`.
+            let got = unsafe { sys::recvfrom(self.raw(), p, n, flags | extra, name.cast(), lenp) }?;
+            if let Some(a) = from {
+                a.set_len(namelen);
+            }
             return Ok(RecvMsg {
-                bytes: got.min(n),
+                bytes: if flags & sys::MSG_TRUNC != 0 {
+                    got
+                } else {
+                    got.min(n)
+                },
                 flags: if got > n { sys::MSG_TRUNC } else { 0 },
-                addr: to_addr(addrlen),
                 control: ReceivedControl::empty(),
             });
         }
@@ -366,8 +404,8 @@ impl<K: SocketKind> Socket<K> {
             return Err(Error::ControlBufferMisaligned);
         }
         let mut msg = Msghdr::new();
-        msg.msg_name = name;
-        msg.msg_namelen = addrlen;
+        msg.msg_name = name.cast();
+        msg.msg_namelen = namelen;
         msg.msg_iov = IoSliceMut::as_iovecs(bufs);
         msg.set_iovlen(bufs.len());
         if !control.is_empty() {
@@ -376,16 +414,21 @@ impl<K: SocketKind> Socket<K> {
         }
         // SAFETY: every pointer in `msg` is valid for writes of its length.
         let got = unsafe { sys::recvmsg(self.raw(), &mut msg, flags) }?;
+        if let Some(a) = from {
+            a.set_len(msg.msg_namelen);
+        }
         let controllen = msg.controllen().min(control.len());
+        // SAFETY: the kernel wrote the first `msg_controllen` bytes of the buffer.
+        let control: &'c mut [u8] =
+            unsafe { core::slice::from_raw_parts_mut(control.as_mut_ptr().cast(), controllen) };
         Ok(RecvMsg {
             bytes: got,
             // The kernel echoes MSG_CMSG_CLOEXEC back in msg_flags; recvfrom's path
             // cannot, so it is masked here for the two paths to agree.
             flags: msg.msg_flags & !sys::MSG_CMSG_CLOEXEC,
-            addr: to_addr(msg.msg_namelen),
             // SAFETY: the kernel installed the fds in this control data for this
             // receive; nobody else owns them.
-            control: unsafe { ReceivedControl::new(&mut control[..controllen]) },
+            control: unsafe { ReceivedControl::new(control) },
         })
     }
 
@@ -397,7 +440,7 @@ impl<K: SocketKind> Socket<K> {
             return Err(Error::TooManyFds { count: fds.len() });
         }
         with_control(space_for_fds(fds.len()), |space| {
-            let mut enc = Encoder::from_aligned(space);
+            let mut enc = Encoder::from_aligned_uninit(space);
             enc.push_rights(fds)?;
             self.send_msg(&[IoSlice::new(buf)], &enc.finish())
         })
@@ -412,7 +455,7 @@ impl<K: SocketKind> Socket<K> {
         let space = space_for_fds(want) + space_for_credentials() + space_for_pidfd();
         with_control(space, |control| {
             let mut bufs = [IoSliceMut::new(buf)];
-            let got = self.recv_msg(&mut bufs, control)?;
+            let got = self.recv_msg_uninit(&mut bufs, control, None, sys::MSG_CMSG_CLOEXEC)?;
             let (bytes, truncated, ctrunc) =
                 (got.bytes, got.is_truncated(), got.is_control_truncated());
             let mut stored = 0;
@@ -589,8 +632,8 @@ impl UnixDatagram {
     /// Receives one datagram into `buf`; returns its length (cut to `buf`'s) and the
     /// sender's address.
     pub fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, UnixAddr), Error> {
-        let got = self.recv_msg(&mut [IoSliceMut::new(buf)], &mut [])?;
-        Ok((got.bytes, got.addr.unwrap_or(UnixAddr::unnamed())))
+        let (got, from) = self.recv_msg_from(&mut [IoSliceMut::new(buf)], &mut [])?;
+        Ok((got.bytes, from))
     }
 }
 

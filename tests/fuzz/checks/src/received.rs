@@ -12,7 +12,15 @@
 //!    of the harmless numbers, in the order the slots hold them, and is released with
 //!    `into_raw_fd` (never closed) *before* anything else is checked; the slots then
 //!    read -1, nothing is handed out twice, the other bytes are untouched;
-//! 2. drop without taking: closes exactly the fds pass 1 saw (the same walk over the
+//! 2. the helpers, whose fast paths read a lone message in one step: `credentials()`
+//!    gives the first well-formed credentials, `take_fds()` hands out the `SCM_RIGHTS`
+//!    fds in order (the first through `next`, the rest through `for_each`), and
+//!    `take_pidfd()` the first pidfd left; then what remains is taken as in pass 1 and
+//!    the slots read -1;
+//! 3. with real fds in the slots (pass 1 showed the walk reaches no other slot): after
+//!    `credentials()`, or after one fd taken from `take_fds()`, dropping closes every fd
+//!    left, whatever the helpers' walks learned;
+//! 4. drop without taking: closes exactly the fds pass 1 saw (the same walk over the
 //!    same bytes), all of them harmless.
 //!
 //! If baremsg's walk disagreed with the reference one so that it reached a slot left
@@ -21,7 +29,7 @@
 use std::sync::OnceLock;
 
 use baremsg::cmsg::{Message, ReceivedControl};
-use baremsg::fd::IntoRawFd;
+use baremsg::fd::{AsFd, AsRawFd, IntoRawFd};
 use baremsg::sys::{SCM_CREDENTIALS, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
 use baremsg::Error;
 
@@ -73,6 +81,8 @@ pub fn check(data: &[u8]) {
     assert_eq!(model::walk(clean), items);
 
     take_everything(clean, &items, &slots);
+    take_with_helpers(clean, &items, &slots);
+    drop_after_a_helper(clean, &slots);
 
     let mut copy = clean.to_vec();
     // SAFETY: every non-negative number in an fd slot is in the harmless range, which
@@ -140,6 +150,140 @@ fn take_everything(clean: &[u8], items: &[Item], slots: &[usize]) {
         .collect();
     assert_eq!(seen, want_fds, "fds handed out, in order");
     assert_eq!(got, expected_shapes(clean, items));
+}
+
+fn take_with_helpers(clean: &[u8], items: &[Item], slots: &[usize]) {
+    let (rights, pidfds) = split_slots(items);
+    let fds_in = |slots: &[usize]| -> Vec<i32> {
+        slots
+            .iter()
+            .map(|&s| model::read_int(clean, s))
+            .filter(|&v| v >= 0)
+            .collect()
+    };
+    let want_cred = expected_shapes(clean, items)
+        .into_iter()
+        .find_map(|s| match s {
+            Shape::Credentials(pid, uid, gid) => Some((pid, uid, gid)),
+            _ => None,
+        });
+    let mut buf = clean.to_vec();
+    let mut seen = Vec::new();
+    {
+        // SAFETY: as in `take_everything`.
+        let mut rc = unsafe { ReceivedControl::new(&mut buf) };
+        let cred = rc.credentials().map(|c| (c.pid, c.uid, c.gid));
+        assert_eq!(cred, want_cred, "credentials()");
+        let mut fds = rc.take_fds();
+        if let Some(fd) = fds.next() {
+            release(fd, &mut seen);
+        }
+        fds.for_each(|fd| release(fd, &mut seen));
+        assert_eq!(
+            seen,
+            fds_in(&rights),
+            "take_fds(): the SCM_RIGHTS fds, in order"
+        );
+        assert_eq!(rc.take_fds().count(), 0, "fds handed out twice");
+        let pidfd = rc.take_pidfd();
+        assert_eq!(
+            pidfd.as_ref().map(|fd| fd.as_raw_fd()),
+            fds_in(&pidfds).first().copied(),
+            "take_pidfd(): the first pidfd"
+        );
+        if let Some(fd) = pidfd {
+            release(fd, &mut seen);
+        }
+        for m in rc.messages() {
+            if let Ok(Message::Pidfd(mut slot)) = m {
+                if let Some(fd) = slot.take() {
+                    release(fd, &mut seen);
+                }
+            }
+        }
+        let after = rc.as_bytes().to_vec();
+        drop(rc);
+        check_after(clean, &after, slots);
+    }
+    let mut all = seen;
+    all.sort_unstable();
+    let mut want = fds_in(slots);
+    want.sort_unstable();
+    assert_eq!(all, want, "every fd handed out once");
+}
+
+/// Most slots pass 3 fills with real fds (far below any `RLIMIT_NOFILE`).
+const MAX_REAL: usize = 64;
+
+fn drop_after_a_helper(clean: &[u8], slots: &[usize]) {
+    let live: Vec<usize> = slots
+        .iter()
+        .copied()
+        .filter(|&s| model::read_int(clean, s) >= 0)
+        .collect();
+    if live.len() > MAX_REAL {
+        return;
+    }
+    for take_one in [false, true] {
+        let mut buf = clean.to_vec();
+        let real: Vec<i32> = live
+            .iter()
+            .map(|&s| {
+                let fd = null_fd().try_clone_to_owned().expect("dup").into_raw_fd();
+                buf[s..s + 4].copy_from_slice(&fd.to_ne_bytes());
+                fd
+            })
+            .collect();
+        let mut taken = None;
+        {
+            // SAFETY: every fd slot the walk reaches (pass 1) holds an fd made just now
+            // for this buffer, owned by nothing else, or a negative number.
+            let mut rc = unsafe { ReceivedControl::new(&mut buf) };
+            if take_one {
+                taken = rc.take_fds().next();
+            } else {
+                let _ = rc.credentials();
+            }
+        }
+        let taken = taken.map(IntoRawFd::into_raw_fd);
+        for &fd in &real {
+            // SAFETY: F_GETFD only reads an fd's flags; EBADF when it names nothing.
+            let open = unsafe { baremsg::sys::fcntl(fd, baremsg::sys::F_GETFD, 0) }.is_ok();
+            if Some(fd) == taken {
+                assert!(open, "the fd taken was closed");
+                // SAFETY: handed out by take_fds: ours to close.
+                drop(unsafe { <baremsg::fd::OwnedFd as baremsg::fd::FromRawFd>::from_raw_fd(fd) });
+            } else {
+                assert!(
+                    !open,
+                    "fd {fd} left open after the drop (take_one: {take_one})"
+                );
+            }
+        }
+    }
+}
+
+/// A pipe's read end, made once: the source of the real fds of pass 3.
+fn null_fd() -> baremsg::fd::BorrowedFd<'static> {
+    static PIPE: OnceLock<(baremsg::fd::OwnedFd, baremsg::fd::OwnedFd)> = OnceLock::new();
+    PIPE.get_or_init(|| baremsg::fd::pipe().expect("pipe"))
+        .0
+        .as_fd()
+}
+
+/// The fd slots of `SCM_RIGHTS` messages and those of `SCM_PIDFD` ones, apart.
+fn split_slots(items: &[Item]) -> (Vec<usize>, Vec<usize>) {
+    let mut rights = Vec::new();
+    let mut pidfds = Vec::new();
+    for item in items {
+        let slots = model::fd_slots(std::slice::from_ref(item));
+        match item {
+            Item::Msg { ty: SCM_RIGHTS, .. } => rights.extend(slots),
+            Item::Msg { ty: SCM_PIDFD, .. } => pidfds.extend(slots),
+            _ => {}
+        }
+    }
+    (rights, pidfds)
 }
 
 /// After taking: each slot that held an fd reads -1, every other byte is as before.

@@ -1,5 +1,5 @@
-//! 32-bit x86 (i386): entering the kernel with `int 0x80`, and the two ways socket calls
-//! reach it.
+//! 32-bit x86 (i386): entering the kernel through the vDSO's `__kernel_vsyscall` or with
+//! `int 0x80`, and the two ways socket calls reach it.
 //!
 //! Register convention (i386 Linux syscall ABI): the number goes in `eax`, the six
 //! arguments in `ebx`, `ecx`, `edx`, `esi`, `edi`, `ebp`, the result comes back in `eax`
@@ -23,6 +23,24 @@
 //! - sandboxes allow-list one or the other (some only `socketcall`, as written for old
 //!   i386 libcs; some only the direct calls).
 //!
+//! # The way in: `__kernel_vsyscall` or `int 0x80`
+//! `int 0x80` always works, but costs far more than the `sysenter` (Intel) or `syscall`
+//! (AMD) that the kernel's vDSO function `__kernel_vsyscall` uses, which takes the same
+//! registers (measured in BENCHMARKS.md: W1 2.6x faster on an AMD EPYC guest). Its
+//! address is the auxiliary vector's `AT_SYSINFO`. The stubs `syscall0`..`syscall6`
+//! call it when it is known; `VSYSCALL` holds it:
+//! - set by `init_vsyscall(auxv)` (a program with its own `_start` passes the auxiliary
+//!   vector it finds after `envp`) or `set_vsyscall`;
+//! - otherwise looked up at the first syscall, in `/proc/self/auxv` or, where `/proc`
+//!   cannot be opened, with `prctl(PR_GET_AUXV)` (Linux 6.4+); a process that installs a
+//!   seccomp filter allowing neither should call `init_vsyscall` or `set_vsyscall` first;
+//! - `int 0x80` when neither tells (no vDSO, no /proc).
+//!
+//! `__kernel_vsyscall` runs on the caller's stack, so a call that returns twice on one
+//! stack (`vfork`, `clone` without a new stack) must not go through it: the stubs
+//! `int80_syscall0`..`int80_syscall6` (exported in `sys::raw`) enter with `int 0x80`
+//! always.
+//!
 //! So by default baremsg tries the direct call and, when it fails with `ENOSYS`, makes
 //! the same call through `socketcall` (and the other way round), remembering the path
 //! that worked in an atomic: no lock, no allocation, one extra syscall at most when the
@@ -31,7 +49,8 @@
 
 use core::arch::asm;
 #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::AtomicU8;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::sys::SocketPath;
 
@@ -44,12 +63,294 @@ pub type KernelSize = u32;
 /// The kernel's `long` (`__kernel_long_t`): the width of `timeval` fields.
 pub type KernelLong = i32;
 
-/// Issues syscall `n` with no arguments.
+/// `VSYSCALL` before the entry was looked up.
+const UNRESOLVED: usize = 0;
+
+/// What the stubs call: `__kernel_vsyscall`, or [`int80_entry`]'s function, or
+/// `UNRESOLVED` (see the module docs). Each is valid at any time, so relaxed loads and
+/// stores suffice.
+static VSYSCALL: AtomicUsize = AtomicUsize::new(UNRESOLVED);
+
+/// The address of a function `int 0x80; ret`, which the stubs call as they would call
+/// `__kernel_vsyscall` (same registers): so every call site has one way in, not two.
+#[inline(never)]
+fn int80_entry() -> usize {
+    let addr: usize;
+    // SAFETY: the block finds the address of the two instructions it jumps over (with
+    // `call`/`pop`, position-independent) and executes neither; it leaves the stack as
+    // it found it.
+    unsafe {
+        asm!(
+            "call 2f",
+            "2:",
+            "popl {a}",
+            "addl $(3f - 2b), {a}",
+            "jmp 4f",
+            "3:",
+            "int $0x80",
+            "ret",
+            "4:",
+            a = out(reg) addr,
+            options(att_syntax),
+        );
+    }
+    addr
+}
+
+/// `AT_NULL`, the auxiliary vector's last entry.
+const AT_NULL: usize = 0;
+/// `AT_SYSINFO`: the entry point of `__kernel_vsyscall` (i386).
+const AT_SYSINFO: usize = 32;
+/// `PR_GET_AUXV` (Linux 6.4).
+const PR_GET_AUXV: usize = 0x4155_5856;
+
+/// The `AT_SYSINFO` value in `auxv` (pairs of words up to `AT_NULL`), if any.
+fn find_sysinfo(auxv: &[usize]) -> Option<usize> {
+    auxv.chunks_exact(2)
+        .take_while(|kv| kv[0] != AT_NULL)
+        .find(|kv| kv[0] == AT_SYSINFO)
+        .map(|kv| kv[1])
+        .filter(|&v| v != UNRESOLVED)
+}
+
+/// The entry in force. Looks it up the first time.
+#[inline(always)]
+fn entry() -> usize {
+    let e = VSYSCALL.load(Ordering::Relaxed);
+    if e != UNRESOLVED {
+        e
+    } else {
+        resolve_entry()
+    }
+}
+
+/// Reads this process's auxiliary vector from `/proc/self/auxv`, or with
+/// `prctl(PR_GET_AUXV)` (Linux 6.4+) where `/proc` cannot be opened, and remembers its
+/// `AT_SYSINFO` (`int 0x80` if neither tells). `/proc/self/auxv` comes first because
+/// tools that run the program on a virtual CPU (valgrind) rewrite it and leave
+/// `AT_SYSINFO` out, while `PR_GET_AUXV` hands over the host's.
+#[cold]
+#[inline(never)]
+fn resolve_entry() -> usize {
+    // 64 entries; i386 kernels write about 22.
+    let mut auxv = [0usize; 128];
+    let size = core::mem::size_of_val(&auxv);
+    let p = auxv.as_mut_ptr() as usize;
+    // SAFETY: read and prctl write at most `size` bytes to `auxv`; openat opens a file
+    // read-only, and close closes only the fd it returned.
+    let got = unsafe {
+        let path = b"/proc/self/auxv\0";
+        let flags = (crate::sys::O_RDONLY | crate::sys::O_CLOEXEC) as usize;
+        let dirfd = crate::sys::AT_FDCWD as isize as usize;
+        let fd = int80_syscall4(nr::OPENAT, dirfd, path.as_ptr() as usize, flags, 0);
+        let r = if fd >= 0 {
+            let r = int80_syscall3(nr::READ, fd as usize, p, size);
+            int80_syscall1(nr::CLOSE, fd as usize);
+            r
+        } else {
+            int80_syscall5(nr::PRCTL, PR_GET_AUXV, p, size, 0, 0)
+        };
+        r.max(0) as usize
+    };
+    let words = got.min(size) / core::mem::size_of::<usize>();
+    let e = find_sysinfo(&auxv[..words]).unwrap_or_else(int80_entry);
+    VSYSCALL.store(e, Ordering::Relaxed);
+    e
+}
+
+/// Finds `__kernel_vsyscall` in `auxv` and enters the kernel through it from now on
+/// (`int 0x80` if `auxv` has no `AT_SYSINFO`).
+///
+/// # Safety
+/// `auxv` is this process's auxiliary vector (pairs of words, as `_start` finds it after
+/// `envp`, or as `/proc/self/auxv` holds it).
+pub unsafe fn init_vsyscall(auxv: &[usize]) {
+    VSYSCALL.store(
+        find_sysinfo(auxv).unwrap_or_else(int80_entry),
+        Ordering::Relaxed,
+    );
+}
+
+/// Enters the kernel through `__kernel_vsyscall` at `entry`, or with `int 0x80` for
+/// `None`, from now on.
+///
+/// # Safety
+/// `entry` is this process's `__kernel_vsyscall` (its auxiliary vector's `AT_SYSINFO`).
+pub unsafe fn set_vsyscall(entry: Option<usize>) {
+    VSYSCALL.store(
+        entry
+            .filter(|&e| e != UNRESOLVED)
+            .unwrap_or_else(int80_entry),
+        Ordering::Relaxed,
+    );
+}
+
+/// The `__kernel_vsyscall` syscalls go through, `None` for `int 0x80` (looked up first
+/// if it was not yet).
+pub fn vsyscall() -> Option<usize> {
+    let e = entry();
+    (e != int80_entry()).then_some(e)
+}
+
+/// Issues syscall `n` with no arguments, through `__kernel_vsyscall` when it is known
+/// (see the module docs), else through a function that makes it with `int 0x80`.
+///
+/// # Safety
+/// The syscall must be sound to make with these arguments (see its man page), and must
+/// not return twice on this stack (`vfork`: use [`int80_syscall0`]).
+#[inline(always)]
+pub unsafe fn syscall0(n: usize) -> isize {
+    let e = entry();
+    let ret;
+    // SAFETY: the caller vouches for the syscall; `__kernel_vsyscall` takes the
+    // registers `int 0x80` takes, preserves all but `eax`, and uses the stack below
+    // `esp` (so no `nostack`); flags are not promised to survive.
+    unsafe {
+        asm!("call {e}", e = in(reg) e, inlateout("eax") n => ret);
+    }
+    ret
+}
+
+/// Issues syscall `n` with one argument (see [`syscall0`]).
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall1(n: usize, a0: usize) -> isize {
+    let e = entry();
+    let ret;
+    // SAFETY: as in `syscall0`.
+    unsafe {
+        asm!("call {e}", e = in(reg) e, inlateout("eax") n => ret, in("ebx") a0);
+    }
+    ret
+}
+
+/// Issues syscall `n` with two arguments (see [`syscall0`]).
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall2(n: usize, a0: usize, a1: usize) -> isize {
+    let e = entry();
+    let ret;
+    // SAFETY: as in `syscall0`.
+    unsafe {
+        asm!("call {e}", e = in(reg) e, inlateout("eax") n => ret, in("ebx") a0, in("ecx") a1);
+    }
+    ret
+}
+
+/// Issues syscall `n` with three arguments (see [`syscall0`]).
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall3(n: usize, a0: usize, a1: usize, a2: usize) -> isize {
+    let e = entry();
+    let ret;
+    // SAFETY: as in `syscall0`.
+    unsafe {
+        asm!("call {e}", e = in(reg) e, inlateout("eax") n => ret,
+             in("ebx") a0, in("ecx") a1, in("edx") a2);
+    }
+    ret
+}
+
+/// Issues syscall `n` with four arguments (see [`syscall0`]).
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall4(n: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
+    let e = entry();
+    let ret;
+    let spill = [a3, n, e];
+    // SAFETY: as in `syscall0`. No register is left for the entry: it is pushed and
+    // called through the stack. `esi` is saved and loaded from `spill` (whose address
+    // travels in `eax`, then replaced by the number); the stack is balanced before the
+    // block ends (`lea` leaves the flags alone).
+    unsafe {
+        asm!("push esi",
+             "mov esi, dword ptr [eax]",
+             "push dword ptr [eax + 8]",
+             "mov eax, dword ptr [eax + 4]",
+             "call dword ptr [esp]",
+             "lea esp, [esp + 4]",
+             "pop esi",
+             inlateout("eax") spill.as_ptr() => ret,
+             in("ebx") a0, in("ecx") a1, in("edx") a2);
+    }
+    ret
+}
+
+/// Issues syscall `n` with five arguments (see [`syscall0`]).
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+pub unsafe fn syscall5(n: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+    let e = entry();
+    let ret;
+    let spill = [a3, n, e];
+    // SAFETY: as in `syscall4`.
+    unsafe {
+        asm!("push esi",
+             "mov esi, dword ptr [eax]",
+             "push dword ptr [eax + 8]",
+             "mov eax, dword ptr [eax + 4]",
+             "call dword ptr [esp]",
+             "lea esp, [esp + 4]",
+             "pop esi",
+             inlateout("eax") spill.as_ptr() => ret,
+             in("ebx") a0, in("ecx") a1, in("edx") a2, in("edi") a4);
+    }
+    ret
+}
+
+/// Issues syscall `n` with six arguments (see [`syscall0`]).
+///
+/// # Safety
+/// As [`syscall0`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn syscall6(
+    n: usize,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+) -> isize {
+    let e = entry();
+    let ret;
+    let spill = [a3, a5, n, e];
+    // SAFETY: as in `syscall4`, with `ebp` saved and loaded the same way. Nothing reads
+    // `ebp` as a frame pointer between the push and the pop.
+    unsafe {
+        asm!("push ebp",
+             "push esi",
+             "mov esi, dword ptr [eax]",
+             "mov ebp, dword ptr [eax + 4]",
+             "push dword ptr [eax + 12]",
+             "mov eax, dword ptr [eax + 8]",
+             "call dword ptr [esp]",
+             "lea esp, [esp + 4]",
+             "pop esi",
+             "pop ebp",
+             inlateout("eax") spill.as_ptr() => ret,
+             in("ebx") a0, in("ecx") a1, in("edx") a2, in("edi") a4);
+    }
+    ret
+}
+
+/// Issues syscall `n` with no arguments, with `int 0x80`.
 ///
 /// # Safety
 /// The syscall must be sound to make with these arguments (see its man page).
 #[inline(always)]
-pub unsafe fn syscall0(n: usize) -> isize {
+pub unsafe fn int80_syscall0(n: usize) -> isize {
     let ret;
     // SAFETY: the caller vouches for the syscall; `int 0x80` from user mode switches to
     // the kernel stack and the kernel restores every register but `eax`.
@@ -62,11 +363,11 @@ pub unsafe fn syscall0(n: usize) -> isize {
 /// Issues syscall `n` with one argument.
 ///
 /// # Safety
-/// As [`syscall0`].
+/// As [`int80_syscall0`].
 #[inline(always)]
-pub unsafe fn syscall1(n: usize, a0: usize) -> isize {
+pub unsafe fn int80_syscall1(n: usize, a0: usize) -> isize {
     let ret;
-    // SAFETY: as in `syscall0`.
+    // SAFETY: as in `int80_syscall0`.
     unsafe {
         asm!("int 0x80", inlateout("eax") n => ret, in("ebx") a0,
              options(nostack, preserves_flags));
@@ -77,11 +378,11 @@ pub unsafe fn syscall1(n: usize, a0: usize) -> isize {
 /// Issues syscall `n` with two arguments.
 ///
 /// # Safety
-/// As [`syscall0`].
+/// As [`int80_syscall0`].
 #[inline(always)]
-pub unsafe fn syscall2(n: usize, a0: usize, a1: usize) -> isize {
+pub unsafe fn int80_syscall2(n: usize, a0: usize, a1: usize) -> isize {
     let ret;
-    // SAFETY: as in `syscall0`.
+    // SAFETY: as in `int80_syscall0`.
     unsafe {
         asm!("int 0x80", inlateout("eax") n => ret, in("ebx") a0, in("ecx") a1,
              options(nostack, preserves_flags));
@@ -92,11 +393,11 @@ pub unsafe fn syscall2(n: usize, a0: usize, a1: usize) -> isize {
 /// Issues syscall `n` with three arguments.
 ///
 /// # Safety
-/// As [`syscall0`].
+/// As [`int80_syscall0`].
 #[inline(always)]
-pub unsafe fn syscall3(n: usize, a0: usize, a1: usize, a2: usize) -> isize {
+pub unsafe fn int80_syscall3(n: usize, a0: usize, a1: usize, a2: usize) -> isize {
     let ret;
-    // SAFETY: as in `syscall0`.
+    // SAFETY: as in `int80_syscall0`.
     unsafe {
         asm!("int 0x80", inlateout("eax") n => ret, in("ebx") a0, in("ecx") a1, in("edx") a2,
              options(nostack, preserves_flags));
@@ -107,11 +408,11 @@ pub unsafe fn syscall3(n: usize, a0: usize, a1: usize, a2: usize) -> isize {
 /// Issues syscall `n` with four arguments.
 ///
 /// # Safety
-/// As [`syscall0`].
+/// As [`int80_syscall0`].
 #[inline(always)]
-pub unsafe fn syscall4(n: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
+pub unsafe fn int80_syscall4(n: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
     let ret;
-    // SAFETY: as in `syscall0`. `esi` cannot be an operand: the fourth argument goes in
+    // SAFETY: as in `int80_syscall0`. `esi` cannot be an operand: the fourth argument goes in
     // another register (`edi`, the only one left) and is swapped into `esi` for the
     // duration of the call, which restores `esi` afterwards.
     unsafe {
@@ -126,12 +427,19 @@ pub unsafe fn syscall4(n: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> 
 /// Issues syscall `n` with five arguments.
 ///
 /// # Safety
-/// As [`syscall0`].
+/// As [`int80_syscall0`].
 #[inline(always)]
-pub unsafe fn syscall5(n: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+pub unsafe fn int80_syscall5(
+    n: usize,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+) -> isize {
     let ret;
     let spill = [a3, n];
-    // SAFETY: as in `syscall0`. `esi` is saved on the stack and loaded from `spill`
+    // SAFETY: as in `int80_syscall0`. `esi` is saved on the stack and loaded from `spill`
     // (whose address travels in `eax`, then replaced by the number); the stack is
     // balanced before the block ends.
     unsafe {
@@ -150,10 +458,10 @@ pub unsafe fn syscall5(n: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4:
 /// Issues syscall `n` with six arguments.
 ///
 /// # Safety
-/// As [`syscall0`].
+/// As [`int80_syscall0`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn syscall6(
+pub unsafe fn int80_syscall6(
     n: usize,
     a0: usize,
     a1: usize,
@@ -164,7 +472,7 @@ pub unsafe fn syscall6(
 ) -> isize {
     let ret;
     let spill = [a3, a5, n];
-    // SAFETY: as in `syscall5`, with `ebp` saved and loaded the same way. Nothing reads
+    // SAFETY: as in `int80_syscall5`, with `ebp` saved and loaded the same way. Nothing reads
     // `ebp` as a frame pointer between the push and the pop.
     unsafe {
         asm!("push ebp",

@@ -27,6 +27,14 @@ pub mod raw {
     /// x86 only: `socketcall(2)` sub-call numbers.
     #[cfg(target_arch = "x86")]
     pub use crate::arch::socketcall;
+    /// x86 only: how syscalls enter the kernel (`__kernel_vsyscall` or `int 0x80`, see
+    /// [`init_vsyscall`](super::init_vsyscall)), and stubs that always use `int 0x80`,
+    /// for calls that return twice on one stack (`vfork`).
+    #[cfg(target_arch = "x86")]
+    pub use crate::arch::{
+        int80_syscall0, int80_syscall1, int80_syscall2, int80_syscall3, int80_syscall4,
+        int80_syscall5, int80_syscall6, set_vsyscall, vsyscall,
+    };
     pub use crate::arch::{
         nr, socket_call, syscall0, syscall1, syscall1_noreturn, syscall2, syscall3, syscall4,
         syscall5, syscall6, SocketCall,
@@ -51,6 +59,29 @@ pub enum SocketPath {
 #[inline]
 pub fn socket_path() -> SocketPath {
     crate::arch::socket_path()
+}
+
+/// Hands baremsg this process's auxiliary vector (pairs of words up to `AT_NULL`: what
+/// `_start` finds after `envp`, or the contents of `/proc/self/auxv`).
+///
+/// On x86 (i386) baremsg then enters the kernel through the vDSO's `__kernel_vsyscall`
+/// (`AT_SYSINFO`), or with `int 0x80` if there is none. Without this call it looks the
+/// entry up at its first syscall (`/proc/self/auxv`, or `prctl(PR_GET_AUXV)` where
+/// `/proc` cannot be opened); a program that installs a seccomp filter allowing neither
+/// should call this first.
+/// Elsewhere it does nothing.
+///
+/// # Safety
+/// `auxv` is this process's auxiliary vector.
+#[inline]
+pub unsafe fn init_vsyscall(auxv: &[usize]) {
+    #[cfg(target_arch = "x86")]
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        crate::arch::init_vsyscall(auxv)
+    };
+    #[cfg(not(target_arch = "x86"))]
+    let _ = auxv;
 }
 
 /// Turns a raw syscall return into a result.

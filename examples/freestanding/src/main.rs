@@ -81,6 +81,10 @@ fn main(args: rt::Args) -> i32 {
         say(2, &[name, b": takes no arguments\n"]);
         return 2;
     }
+    // On i386, enter the kernel through the vDSO (AT_SYSINFO) from the first syscall,
+    // without baremsg reading /proc/self/auxv to find it. Nothing elsewhere.
+    // SAFETY: the kernel's auxiliary vector for this process.
+    unsafe { baremsg::sys::init_vsyscall(args.auxv()) };
     // Readiness: tell the manager that started us, if one listens (NOTIFY_SOCKET).
     // SAFETY: `envp` is the kernel's array, unchanged for the life of the program.
     let env = unsafe { baremsg::notify::Envp::from_raw(args.envp().cast()) };

@@ -41,6 +41,27 @@ impl Args {
         // SAFETY: `envp` starts right after `argv`'s terminating null, on the same stack.
         unsafe { self.argv.add(self.argc + 1) }
     }
+
+    /// The auxiliary vector: `(type, value)` word pairs after `envp`'s terminating null,
+    /// up to and including the `AT_NULL` pair.
+    #[allow(dead_code)]
+    pub fn auxv(&self) -> &'static [usize] {
+        // SAFETY: the kernel puts the auxiliary vector right after `envp`'s null, on the
+        // same stack, and ends it with an `AT_NULL` (0) pair; it lives, unchanged, until
+        // the process ends. The walks stay within those words.
+        unsafe {
+            let mut env = self.envp();
+            while !(*env).is_null() {
+                env = env.add(1);
+            }
+            let start = env.add(1).cast::<usize>();
+            let mut words = 0;
+            while *start.add(words) != 0 {
+                words += 2;
+            }
+            core::slice::from_raw_parts(start, words + 2)
+        }
+    }
 }
 
 // `_start`: the kernel jumps here with the stack pointer at `argc` and no return

@@ -117,6 +117,30 @@ impl Workload {
     }
 }
 
+/// Stops the run when an iteration got a wrong result.
+#[cold]
+#[inline(never)]
+fn failed(what: &str) -> ! {
+    panic!("msgbench: wrong result: {what}")
+}
+
+/// `check!(cond)`: [`failed`] unless `cond` holds. Each check's failure is a function of
+/// its own that takes no argument, so in the timed loop a check costs a compare and a
+/// branch, as in the C program (an `assert_eq!` keeps both values in memory for its
+/// message, and even a message argument is set up before the branch).
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            #[cold]
+            #[inline(never)]
+            fn fail() -> ! {
+                $crate::failed(stringify!($cond))
+            }
+            fail()
+        }
+    };
+}
+
 /// Runs `iters` iterations of `body` and returns the nanoseconds per iteration.
 #[inline(always)]
 fn timed(iters: u64, mut body: impl FnMut()) -> f64 {
@@ -165,8 +189,8 @@ mod with_baremsg {
         let (a, b) = UnixStream::pair().expect("socketpair");
         let mut buf = [0u8; 16];
         timed(iters, || {
-            assert_eq!(a.send(&PAYLOAD).expect("send"), 16);
-            assert_eq!(b.recv(&mut buf).expect("recv"), 16);
+            check!(a.send(&PAYLOAD).expect("send") == 16);
+            check!(b.recv(&mut buf).expect("recv") == 16);
         })
     }
 
@@ -181,13 +205,13 @@ mod with_baremsg {
             let mut enc = send_ctl.encoder();
             enc.push_rights(&to_send).expect("encode");
             let sent = a.send_msg(&[IoSlice::new(b"x")], &enc.finish());
-            assert_eq!(sent.expect("send_msg"), 1);
+            check!(sent.expect("send_msg") == 1);
             let mut got = b
                 .recv_msg(&mut [IoSliceMut::new(&mut byte)], &mut recv_ctl)
                 .expect("recv_msg");
-            assert_eq!(got.bytes, 1);
+            check!(got.bytes == 1 && !got.is_control_truncated());
             // Each received fd is an OwnedFd, closed as it is dropped here.
-            assert_eq!(got.control.take_fds().count(), n);
+            check!(got.control.take_fds().count() == n);
         })
     }
 
@@ -198,13 +222,28 @@ mod with_baremsg {
         let mut ctl = CmsgBuf::<{ space_for_credentials() }>::new();
         let mut buf = [0u8; 16];
         timed(iters, || {
-            assert_eq!(a.send(&PAYLOAD).expect("send"), 16);
+            check!(a.send(&PAYLOAD).expect("send") == 16);
             let mut got = b
                 .recv_msg(&mut [IoSliceMut::new(&mut buf)], &mut ctl)
                 .expect("recv_msg");
-            assert_eq!(got.bytes, 16);
-            assert_eq!(got.control.credentials().expect("credentials").pid, pid);
+            check!(got.bytes == 16);
+            check!(got.control.credentials().expect("credentials").pid == pid);
         })
+    }
+
+    /// i686: `run` entering the kernel with `int 0x80` instead of the vDSO's
+    /// `__kernel_vsyscall`, the entry baremsg uses when it finds none; the default entry
+    /// is put back afterwards.
+    #[cfg(target_arch = "x86")]
+    pub(super) fn run_int80(w: Workload, iters: u64) -> Option<f64> {
+        use baremsg::sys::raw;
+        let entry = raw::vsyscall();
+        // SAFETY: `int 0x80` needs nothing; `entry` is the one baremsg found.
+        unsafe { raw::set_vsyscall(None) };
+        let t = run(w, iters);
+        // SAFETY: as above.
+        unsafe { raw::set_vsyscall(entry) };
+        t
     }
 
     /// W2 and W3 through the fd helpers: `send_fds` and `recv_fds`.
@@ -219,9 +258,9 @@ mod with_baremsg {
         let mut slots: [Option<OwnedFd>; 8] = Default::default();
         let mut byte = [0u8; 1];
         Some(timed(iters, || {
-            assert_eq!(a.send_fds(b"x", &to_send).expect("send_fds"), 1);
+            check!(a.send_fds(b"x", &to_send).expect("send_fds") == 1);
             let got = b.recv_fds(&mut byte, &mut slots[..n]).expect("recv_fds");
-            assert_eq!((got.bytes, got.fds), (1, n));
+            check!((got.bytes, got.fds, got.control_truncated) == (1, n, false));
             // Closes the received fds.
             slots[..n].iter_mut().for_each(|s| drop(s.take()));
         }))
@@ -235,8 +274,8 @@ mod with_rustix {
     use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
     use rustix::net::{
         recv, recvmsg, send, sendmsg, socketpair, sockopt, AddressFamily, RecvAncillaryBuffer,
-        RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer, SendAncillaryMessage, SendFlags,
-        SocketFlags, SocketType,
+        RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer, SendAncillaryMessage,
+        SendFlags, SocketFlags, SocketType,
     };
     use std::io::{IoSlice, IoSliceMut};
     use std::mem::MaybeUninit;
@@ -268,9 +307,9 @@ mod with_rustix {
         let (a, b) = pair(SocketType::STREAM);
         let mut buf = [0u8; 16];
         timed(iters, || {
-            assert_eq!(send(&a, &PAYLOAD, SendFlags::NOSIGNAL).expect("send"), 16);
+            check!(send(&a, &PAYLOAD, SendFlags::NOSIGNAL).expect("send") == 16);
             let (n, _) = recv(&b, &mut buf[..], RecvFlags::empty()).expect("recv");
-            assert_eq!(n, 16);
+            check!(n == 16);
         })
     }
 
@@ -293,14 +332,14 @@ mod with_rustix {
         let mut byte = [0u8; 1];
         timed(iters, || {
             let mut send_ctl = SendAncillaryBuffer::new(send_space);
-            assert!(send_ctl.push(SendAncillaryMessage::ScmRights(&to_send)));
+            check!(send_ctl.push(SendAncillaryMessage::ScmRights(&to_send)));
             let sent = sendmsg(
                 &a,
                 &[IoSlice::new(b"x")],
                 &mut send_ctl,
                 SendFlags::NOSIGNAL,
             );
-            assert_eq!(sent.expect("sendmsg"), 1);
+            check!(sent.expect("sendmsg") == 1);
             let got = recvmsg(
                 &b,
                 &mut [IoSliceMut::new(&mut byte)],
@@ -308,7 +347,7 @@ mod with_rustix {
                 RecvFlags::CMSG_CLOEXEC,
             )
             .expect("recvmsg");
-            assert_eq!(got.bytes, 1);
+            check!(got.bytes == 1 && !got.flags.contains(ReturnFlags::CTRUNC));
             let mut count = 0;
             for msg in recv_ctl.drain() {
                 if let RecvAncillaryMessage::ScmRights(fds) = msg {
@@ -316,7 +355,7 @@ mod with_rustix {
                     count += fds.count();
                 }
             }
-            assert_eq!(count, n);
+            check!(count == n);
         })
     }
 
@@ -328,7 +367,7 @@ mod with_rustix {
         let mut ctl = RecvAncillaryBuffer::new(&mut space);
         let mut buf = [0u8; 16];
         timed(iters, || {
-            assert_eq!(send(&a, &PAYLOAD, SendFlags::NOSIGNAL).expect("send"), 16);
+            check!(send(&a, &PAYLOAD, SendFlags::NOSIGNAL).expect("send") == 16);
             let got = recvmsg(
                 &b,
                 &mut [IoSliceMut::new(&mut buf)],
@@ -336,12 +375,12 @@ mod with_rustix {
                 RecvFlags::CMSG_CLOEXEC,
             )
             .expect("recvmsg");
-            assert_eq!(got.bytes, 16);
+            check!(got.bytes == 16);
             let cred = ctl.drain().find_map(|m| match m {
                 RecvAncillaryMessage::ScmCredentials(c) => Some(c),
                 _ => None,
             });
-            assert_eq!(cred.expect("credentials").pid, pid);
+            check!(cred.expect("credentials").pid == pid);
         })
     }
 }
@@ -375,8 +414,8 @@ mod with_nix {
         let (a, b) = (a.as_raw_fd(), b.as_raw_fd());
         let mut buf = [0u8; 16];
         timed(iters, || {
-            assert_eq!(send(a, &PAYLOAD, MsgFlags::MSG_NOSIGNAL).expect("send"), 16);
-            assert_eq!(recv(b, &mut buf, MsgFlags::empty()).expect("recv"), 16);
+            check!(send(a, &PAYLOAD, MsgFlags::MSG_NOSIGNAL).expect("send") == 16);
+            check!(recv(b, &mut buf, MsgFlags::empty()).expect("recv") == 16);
         })
     }
 
@@ -398,7 +437,7 @@ mod with_nix {
                 MsgFlags::MSG_NOSIGNAL,
                 None,
             );
-            assert_eq!(sent.expect("sendmsg"), 1);
+            check!(sent.expect("sendmsg") == 1);
             let mut iov = [IoSliceMut::new(&mut byte)];
             let got = recvmsg::<()>(
                 b.as_raw_fd(),
@@ -407,7 +446,7 @@ mod with_nix {
                 MsgFlags::MSG_CMSG_CLOEXEC,
             )
             .expect("recvmsg");
-            assert_eq!(got.bytes, 1);
+            check!(got.bytes == 1 && !got.flags.contains(MsgFlags::MSG_CTRUNC));
             let mut count = 0;
             for msg in got.cmsgs().expect("control data") {
                 if let ControlMessageOwned::ScmRights(fds) = msg {
@@ -419,7 +458,7 @@ mod with_nix {
                     }
                 }
             }
-            assert_eq!(count, n);
+            check!(count == n);
         })
     }
 
@@ -431,7 +470,7 @@ mod with_nix {
         let mut buf = [0u8; 16];
         timed(iters, || {
             let sent = send(a.as_raw_fd(), &PAYLOAD, MsgFlags::MSG_NOSIGNAL);
-            assert_eq!(sent.expect("send"), 16);
+            check!(sent.expect("send") == 16);
             let mut iov = [IoSliceMut::new(&mut buf)];
             let got = recvmsg::<()>(
                 b.as_raw_fd(),
@@ -440,12 +479,12 @@ mod with_nix {
                 MsgFlags::MSG_CMSG_CLOEXEC,
             )
             .expect("recvmsg");
-            assert_eq!(got.bytes, 16);
+            check!(got.bytes == 16);
             let cred = got.cmsgs().expect("control data").find_map(|m| match m {
                 ControlMessageOwned::ScmCredentials(c) => Some(c),
                 _ => None,
             });
-            assert_eq!(cred.expect("credentials").pid(), pid);
+            check!(cred.expect("credentials").pid() == pid);
         })
     }
 }
@@ -508,7 +547,7 @@ mod with_libc {
             msg.msg_iov = &mut iov;
             msg.msg_iovlen = 1;
             // SAFETY: `msg` points at `iov`, which is readable for 16 bytes.
-            assert_eq!(unsafe { libc::sendmsg(a, &msg, libc::MSG_NOSIGNAL) }, 16);
+            check!(unsafe { libc::sendmsg(a, &msg, libc::MSG_NOSIGNAL) } == 16);
             let mut iov = libc::iovec {
                 iov_base: buf.as_mut_ptr().cast(),
                 iov_len: 16,
@@ -516,7 +555,7 @@ mod with_libc {
             msg.msg_iov = &mut iov;
             // SAFETY: `msg` points at `iov`, which is writable for 16 bytes.
             let n = unsafe { libc::recvmsg(b, &mut msg, libc::MSG_CMSG_CLOEXEC) };
-            assert_eq!(n, 16);
+            check!(n == 16);
         });
         close_all(&[a, b]);
         ns
@@ -560,7 +599,7 @@ mod with_libc {
                 ptr::copy_nonoverlapping(owned.as_ptr(), libc::CMSG_DATA(c).cast(), n);
             }
             // SAFETY: every pointer in `msg` is valid for its length; the fds are open.
-            assert_eq!(unsafe { libc::sendmsg(a, &msg, libc::MSG_NOSIGNAL) }, 1);
+            check!(unsafe { libc::sendmsg(a, &msg, libc::MSG_NOSIGNAL) } == 1);
 
             let mut iov = libc::iovec {
                 iov_base: byte.as_mut_ptr().cast(),
@@ -574,7 +613,7 @@ mod with_libc {
             msg.msg_controllen = N as _;
             // SAFETY: every pointer in `msg` is valid for writes of its length.
             let r = unsafe { libc::recvmsg(b, &mut msg, libc::MSG_CMSG_CLOEXEC) };
-            assert_eq!(r, 1);
+            check!(r == 1);
             let mut got = 0;
             // SAFETY: the kernel filled `msg_controllen` bytes of the aligned buffer;
             // CMSG_FIRSTHDR/CMSG_NXTHDR stay within them, and the fds read are ours.
@@ -592,7 +631,7 @@ mod with_libc {
                     c = libc::CMSG_NXTHDR(&msg, c);
                 }
             }
-            assert!(got == n && msg.msg_flags & libc::MSG_CTRUNC == 0);
+            check!(got == n && msg.msg_flags & libc::MSG_CTRUNC == 0);
         });
         close_all(&owned);
         close_all(&[a, b]);
@@ -631,7 +670,7 @@ mod with_libc {
             msg.msg_iov = &mut iov;
             msg.msg_iovlen = 1;
             // SAFETY: `msg` points at `iov`, readable for 16 bytes.
-            assert_eq!(unsafe { libc::sendmsg(a, &msg, libc::MSG_NOSIGNAL) }, 16);
+            check!(unsafe { libc::sendmsg(a, &msg, libc::MSG_NOSIGNAL) } == 16);
             let mut iov = libc::iovec {
                 iov_base: buf.as_mut_ptr().cast(),
                 iov_len: 16,
@@ -641,7 +680,7 @@ mod with_libc {
             msg.msg_controllen = N as _;
             // SAFETY: every pointer in `msg` is valid for writes of its length.
             let n = unsafe { libc::recvmsg(b, &mut msg, libc::MSG_CMSG_CLOEXEC) };
-            assert_eq!(n, 16);
+            check!(n == 16);
             let mut cred = None;
             // SAFETY: as in `fds`; the credentials are read unaligned from a message
             // whose length says it holds a whole `ucred`.
@@ -659,7 +698,7 @@ mod with_libc {
                     c = libc::CMSG_NXTHDR(&msg, c);
                 }
             }
-            assert_eq!(cred.expect("credentials").pid, pid);
+            check!(cred.expect("credentials").pid == pid);
         });
         close_all(&[a, b]);
         ns
@@ -717,6 +756,17 @@ fn impls() -> Vec<Impl> {
             what: "libc crate: sendmsg/recvmsg and CMSG_* functions, as the C program",
         },
     ];
+    // On i686, baremsg with the other way into the kernel, for the comparison.
+    #[cfg(target_arch = "x86")]
+    v.insert(
+        1,
+        Impl {
+            name: "baremsg-int80",
+            runner: Runner::InProcess(with_baremsg::run_int80),
+            workloads: ALL_WORKLOADS,
+            what: "i686: as baremsg, entering the kernel with int 0x80 instead of the vDSO",
+        },
+    );
     for (arg, name, what) in C_IMPLS {
         // On x86_64 the `syscall` instruction is the fast way in; there is no vDSO entry.
         if arg == "vdso" && !cfg!(target_arch = "x86") {

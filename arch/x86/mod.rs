@@ -6,9 +6,10 @@
 //! (-4095..=-1 is an errno). The kernel preserves every other register and the flags.
 //!
 //! Rust's `asm!` cannot name `esi` (LLVM's base pointer on x86) or `ebp` (the frame
-//! pointer) as operands. `syscall4` swaps the fourth argument into `esi` around the
-//! `int 0x80` with `xchg`; `syscall5` and `syscall6` save `esi`/`ebp` on the stack and
-//! load them, and the syscall number, from a small array whose address travels in `eax`.
+//! pointer) as operands. `int80_syscall4` swaps the fourth argument into `esi` around
+//! the `int 0x80` with `xchg`; the other stubs of four to six arguments save `esi` (and
+//! `ebp`) on the stack and load them, the syscall number and the entry, from a small
+//! array whose address travels in `eax`.
 //!
 //! # Socket calls: `socketcall` or direct
 //! Before Linux 4.3 the only way to a socket operation on i386 was `socketcall(2)`
@@ -23,10 +24,16 @@
 //! - sandboxes allow-list one or the other (some only `socketcall`, as written for old
 //!   i386 libcs; some only the direct calls).
 //!
+//! So by default baremsg tries the direct call and, when it fails with `ENOSYS`, makes
+//! the same call through `socketcall` (and the other way round), remembering the path
+//! that worked in an atomic: no lock, no allocation, one extra syscall at most when the
+//! preferred path is refused. `--cfg baremsg_socketcall` or `--cfg baremsg_direct`
+//! (in `RUSTFLAGS`) forces one path at build time.
+//!
 //! # The way in: `__kernel_vsyscall` or `int 0x80`
 //! `int 0x80` always works, but costs far more than the `sysenter` (Intel) or `syscall`
 //! (AMD) that the kernel's vDSO function `__kernel_vsyscall` uses, which takes the same
-//! registers (measured in BENCHMARKS.md: W1 2.6x faster on an AMD EPYC guest). Its
+//! registers (BENCHMARKS.md has the measurements). Its
 //! address is the auxiliary vector's `AT_SYSINFO`. The stubs `syscall0`..`syscall6`
 //! call it when it is known; `VSYSCALL` holds it:
 //! - set by `init_vsyscall(auxv)` (a program with its own `_start` passes the auxiliary
@@ -40,12 +47,6 @@
 //! stack (`vfork`, `clone` without a new stack) must not go through it: the stubs
 //! `int80_syscall0`..`int80_syscall6` (exported in `sys::raw`) enter with `int 0x80`
 //! always.
-//!
-//! So by default baremsg tries the direct call and, when it fails with `ENOSYS`, makes
-//! the same call through `socketcall` (and the other way round), remembering the path
-//! that worked in an atomic: no lock, no allocation, one extra syscall at most when the
-//! preferred path is refused. `--cfg baremsg_socketcall` or `--cfg baremsg_direct`
-//! (in `RUSTFLAGS`) forces one path at build time.
 
 use core::arch::asm;
 #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]

@@ -239,11 +239,9 @@ impl<'c> ReceivedControl<'c> {
     /// The credentials of the first well-formed `SCM_CREDENTIALS` message, if any.
     #[inline]
     pub fn credentials(&mut self) -> Option<Ucred> {
-        // Walks every message (usually one or two): when none can hold an fd, dropping
-        // has nothing to close and need not walk them again.
         // The usual case, in one step: the credentials are the only message (whatever
-        // follows them is shorter than a header, which `step` reads as the end). The
-        // subtraction cannot wrap: the data holds a header.
+        // follows them is shorter than a header, which `step` reads as the end; the
+        // subtraction cannot wrap, the data holds a header), so nothing is left to close.
         if let Some(hdr) = self.buf.first_chunk::<HDR>() {
             let (len, level, ty) = header(hdr);
             if (level, ty) == (SOL_SOCKET, SCM_CREDENTIALS) && len >= self.buf.len() - (ALIGN - 1) {
@@ -254,6 +252,8 @@ impl<'c> ReceivedControl<'c> {
                     .and_then(ucred_from);
             }
         }
+        // Otherwise every message is walked (usually two or three): when none can hold
+        // an fd, dropping has nothing to close and need not walk them again.
         let mut found = None;
         let mut holds_fds = false;
         let mut pos = 0;

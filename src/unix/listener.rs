@@ -6,7 +6,7 @@ use core::ptr;
 
 use super::socket::{bind_raw, kind_of, set_opt, sock_addr};
 use super::{Seqpacket, Socket, SocketKind, Stream, UnixAddr};
-use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use crate::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use crate::sys::{self, SockaddrUn};
 use crate::Error;
 
@@ -102,51 +102,11 @@ impl<K: SocketKind> Listener<K> {
     }
 }
 
-impl<K: SocketKind> AsFd for Listener<K> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl<K: SocketKind> AsRawFd for Listener<K> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl<K: SocketKind> FromRawFd for Listener<K> {
-    /// Wraps `fd`, which must be a listening `AF_UNIX` socket of kind `K` (unchecked;
-    /// see [`Listener::try_from_fd`]).
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded from the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self {
-            fd,
-            _kind: PhantomData,
-        }
-    }
-}
-
-impl<K: SocketKind> IntoRawFd for Listener<K> {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl<K: SocketKind> From<Listener<K>> for OwnedFd {
-    fn from(l: Listener<K>) -> OwnedFd {
-        l.fd
-    }
-}
-
-impl<K: SocketKind> core::fmt::Debug for Listener<K> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Listener")
-            .field("kind", &K::NAME)
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
-    }
-}
+owned_fd_impls!(
+    Listener,
+    "Wraps `fd`, which must be a listening `AF_UNIX` socket of kind `K` (unchecked; see \
+     [`Listener::try_from_fd`])."
+);
 
 #[cfg(feature = "std")]
 mod std_interop {
@@ -166,12 +126,6 @@ mod std_interop {
         fn from(l: UnixListener) -> Self {
             let fd: std::os::fd::OwnedFd = l.fd.into();
             fd.into()
-        }
-    }
-
-    impl<K: SocketKind> std::os::fd::AsFd for Listener<K> {
-        fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-            self.fd.borrow().into()
         }
     }
 }

@@ -34,6 +34,71 @@
 //!   learns whether anything is left to close, so dropping the control data after that
 //!   does not walk it again.
 
+/// The fd traits of `$ty<K>`, a type holding an `OwnedFd` in `fd` and its kind in
+/// `_kind`: [`Socket`] and [`Listener`]. `$from_raw_doc` documents `from_raw_fd`.
+macro_rules! owned_fd_impls {
+    ($ty:ident, $from_raw_doc:literal) => {
+        impl<K: SocketKind> crate::fd::AsFd for $ty<K> {
+            fn as_fd(&self) -> crate::fd::BorrowedFd<'_> {
+                crate::fd::AsFd::as_fd(&self.fd)
+            }
+        }
+
+        impl<K: SocketKind> crate::fd::AsRawFd for $ty<K> {
+            fn as_raw_fd(&self) -> crate::fd::RawFd {
+                crate::fd::AsRawFd::as_raw_fd(&self.fd)
+            }
+        }
+
+        impl<K: SocketKind> crate::fd::FromRawFd for $ty<K> {
+            #[doc = $from_raw_doc]
+            unsafe fn from_raw_fd(fd: crate::fd::RawFd) -> Self {
+                // SAFETY: forwarded from the caller.
+                let fd = unsafe { <crate::fd::OwnedFd as crate::fd::FromRawFd>::from_raw_fd(fd) };
+                Self {
+                    fd,
+                    _kind: core::marker::PhantomData,
+                }
+            }
+        }
+
+        impl<K: SocketKind> crate::fd::IntoRawFd for $ty<K> {
+            fn into_raw_fd(self) -> crate::fd::RawFd {
+                crate::fd::IntoRawFd::into_raw_fd(self.fd)
+            }
+        }
+
+        impl<K: SocketKind> From<$ty<K>> for crate::fd::OwnedFd {
+            fn from(s: $ty<K>) -> crate::fd::OwnedFd {
+                s.fd
+            }
+        }
+
+        impl<K: SocketKind> core::fmt::Debug for $ty<K> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("kind", &K::NAME)
+                    .field("fd", &crate::fd::AsRawFd::as_raw_fd(&self.fd))
+                    .finish()
+            }
+        }
+
+        #[cfg(feature = "std")]
+        impl<K: SocketKind> std::os::fd::AsFd for $ty<K> {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.fd.borrow().into()
+            }
+        }
+
+        #[cfg(feature = "std")]
+        impl<K: SocketKind> std::os::fd::AsRawFd for $ty<K> {
+            fn as_raw_fd(&self) -> crate::fd::RawFd {
+                crate::fd::AsRawFd::as_raw_fd(&self.fd)
+            }
+        }
+    };
+}
+
 mod addr;
 mod listener;
 mod socket;

@@ -11,7 +11,7 @@ use crate::cmsg::{
     space_for_credentials, space_for_fds, space_for_pidfd, Cmsgs, Encoder, ReceivedControl,
     SPACE_MAX,
 };
-use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use crate::io::{IoSlice, IoSliceMut};
 use crate::sys::{self, Msghdr, SockaddrUn, Timeval, Ucred};
 use crate::{Errno, Error};
@@ -705,51 +705,11 @@ fn duration(tv: Timeval) -> Option<Duration> {
     )
 }
 
-impl<K: SocketKind> AsFd for Socket<K> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl<K: SocketKind> AsRawFd for Socket<K> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.raw()
-    }
-}
-
-impl<K: SocketKind> FromRawFd for Socket<K> {
-    /// Wraps `fd`, which must be an `AF_UNIX` socket of kind `K` (unchecked; see
-    /// [`Socket::try_from_fd`] for a checked conversion).
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded from the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self {
-            fd,
-            _kind: PhantomData,
-        }
-    }
-}
-
-impl<K: SocketKind> IntoRawFd for Socket<K> {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl<K: SocketKind> From<Socket<K>> for OwnedFd {
-    fn from(s: Socket<K>) -> OwnedFd {
-        s.fd
-    }
-}
-
-impl<K: SocketKind> core::fmt::Debug for Socket<K> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Socket")
-            .field("kind", &K::NAME)
-            .field("fd", &self.raw())
-            .finish()
-    }
-}
+owned_fd_impls!(
+    Socket,
+    "Wraps `fd`, which must be an `AF_UNIX` socket of kind `K` (unchecked; see \
+     [`Socket::try_from_fd`] for a checked conversion)."
+);
 
 #[cfg(feature = "std")]
 mod std_interop {
@@ -777,18 +737,6 @@ mod std_interop {
     }
     convert!(UnixStream, stdnet::UnixStream);
     convert!(UnixDatagram, stdnet::UnixDatagram);
-
-    impl<K: SocketKind> std::os::fd::AsFd for Socket<K> {
-        fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-            self.fd.borrow().into()
-        }
-    }
-
-    impl<K: SocketKind> std::os::fd::AsRawFd for Socket<K> {
-        fn as_raw_fd(&self) -> RawFd {
-            self.raw()
-        }
-    }
 
     impl<K: SocketKind> std::io::Read for Socket<K> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

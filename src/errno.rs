@@ -17,7 +17,10 @@ use core::fmt;
 pub struct Errno(u16);
 
 /// Generates, from one list, the associated constants plus the `name` and
-/// `description` lookups, so that each errno is written exactly once.
+/// `description` lookups, so that each errno is written exactly once. The names and
+/// the descriptions are each one string, cut by a table of `u16` offsets indexed by
+/// the number: a few hundred bytes of table where a `match` returning `&str`s costs a
+/// 16-byte entry per errno, twice, in every binary that formats an error.
 macro_rules! errno_table {
     ($($name:ident = $num:literal, $desc:literal;)*) => {
         impl Errno {
@@ -32,23 +35,78 @@ macro_rules! errno_table {
             /// Aliases share their primary's number and so report the
             /// primary name: `EWOULDBLOCK` gives `"EAGAIN"`.
             pub const fn name(self) -> Option<&'static str> {
-                match self.0 {
-                    $($num => Some(stringify!($name)),)*
-                    _ => None,
-                }
+                NAMES.get(self.0)
             }
 
             /// A short English description of this errno, such as
             /// `Some("Bad file descriptor")`, or `None` for a number the
             /// kernel does not define.
             pub const fn description(self) -> Option<&'static str> {
-                match self.0 {
-                    $($num => Some($desc),)*
-                    _ => None,
-                }
+                DESCRIPTIONS.get(self.0)
             }
         }
+
+        /// The numbers the table defines, in its order.
+        const NUMBERS: &[u16] = &[$($num),*];
+        /// The largest number the table defines.
+        const LAST: usize = NUMBERS[NUMBERS.len() - 1] as usize;
+
+        const NAMES: Packed<{ LAST + 2 }> =
+            Packed::new(concat!($(stringify!($name)),*), NUMBERS, &[$(stringify!($name).len()),*]);
+        const DESCRIPTIONS: Packed<{ LAST + 2 }> =
+            Packed::new(concat!($($desc),*), NUMBERS, &[$($desc.len()),*]);
     };
+}
+
+/// Strings for the numbers `0..M - 1`, packed: the string of `n` is
+/// `text[offsets[n]..offsets[n + 1]]`, empty for a number without one.
+struct Packed<const M: usize> {
+    text: &'static str,
+    offsets: [u16; M],
+}
+
+impl<const M: usize> Packed<M> {
+    /// Packs `text`, the concatenation of one string per number in `numbers` (ascending,
+    /// each once) whose lengths are `lens`. Checked at compile time: the order, the
+    /// lengths, and that `text` is ASCII (so every offset is a character boundary).
+    const fn new(text: &'static str, numbers: &[u16], lens: &[usize]) -> Self {
+        assert!(numbers.len() == lens.len());
+        assert!(text.len() <= u16::MAX as usize);
+        let bytes = text.as_bytes();
+        let mut b = 0;
+        while b < bytes.len() {
+            assert!(bytes[b].is_ascii());
+            b += 1;
+        }
+        let mut offsets = [0u16; M];
+        let (mut n, mut i, mut pos) = (0, 0, 0);
+        while n < M {
+            offsets[n] = pos as u16;
+            if i < numbers.len() && numbers[i] as usize == n {
+                pos += lens[i];
+                i += 1;
+            }
+            n += 1;
+        }
+        assert!(i == numbers.len() && pos == text.len());
+        Packed { text, offsets }
+    }
+
+    /// The string of `n`, `None` for a number without one.
+    const fn get(&self, n: u16) -> Option<&'static str> {
+        let n = n as usize;
+        if n + 1 >= M {
+            return None;
+        }
+        let (start, end) = (self.offsets[n] as usize, self.offsets[n + 1] as usize);
+        if start == end {
+            return None;
+        }
+        let (_, rest) = self.text.as_bytes().split_at(start);
+        let (s, _) = rest.split_at(end - start);
+        // SAFETY: `text` is ASCII (checked in `new`), so any cut of it is UTF-8.
+        Some(unsafe { core::str::from_utf8_unchecked(s) })
+    }
 }
 
 errno_table! {

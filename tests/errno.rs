@@ -246,3 +246,38 @@ fn std_conversions() {
     let boxed: Box<dyn std::error::Error> = Box::new(Errno::EBADF);
     assert_eq!(boxed.to_string(), "EBADF (9): Bad file descriptor");
 }
+
+extern "C" {
+    /// glibc 2.32+: the symbolic name of an errno (`"EBADF"`), null for an unknown one.
+    fn strerrorname_np(errnum: libc::c_int) -> *const libc::c_char;
+}
+
+/// glibc's name and message for `raw`, if it names it.
+fn glibc_says(raw: i32) -> Option<(String, String)> {
+    // SAFETY: both return null or a pointer to a static NUL-terminated string (strerror's
+    // is not kept past the next call, so it is copied at once); nothing else in this
+    // test calls strerror concurrently.
+    unsafe {
+        let name = strerrorname_np(raw);
+        if name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(name).to_str().unwrap().to_owned();
+        let msg = std::ffi::CStr::from_ptr(libc::strerror(raw))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        Some((name, msg))
+    }
+}
+
+#[test]
+fn every_name_and_description_is_glibcs() {
+    for raw in 1..=4095 {
+        let errno = Errno::from_raw(raw);
+        let ours = errno
+            .name()
+            .map(|n| (n.to_owned(), errno.description().unwrap().to_owned()));
+        assert_eq!(ours, glibc_says(raw), "errno {raw}");
+    }
+}

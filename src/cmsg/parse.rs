@@ -29,6 +29,22 @@ pub(super) fn header(hdr: &[u8; HDR]) -> (usize, i32, i32) {
     (len, level, ty)
 }
 
+/// Where the only message of `buf` ends, when it is `level`/`ty` and nothing follows it
+/// but what is shorter than a header (which [`step`] reads as the end): the usual
+/// received control data, read in one step. `end` is `cmsg_len` clamped to `buf`, as
+/// [`step`] clamps it; below `HDR` the header is malformed, and `buf.get(HDR..end)`,
+/// the data, is `None`.
+#[inline(always)]
+pub(super) fn lone(buf: &[u8], level: i32, ty: i32) -> Option<usize> {
+    let (len, l, t) = header(buf.first_chunk::<HDR>()?);
+    // The subtraction cannot wrap: `buf` holds a header.
+    if (l, t) == (level, ty) && len >= buf.len() - (ALIGN - 1) {
+        Some(len.min(buf.len()))
+    } else {
+        None
+    }
+}
+
 /// One step of the walk over control data.
 pub(super) enum Step {
     /// No further message: the rest is shorter than a header.

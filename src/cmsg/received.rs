@@ -1,6 +1,6 @@
 //! Control data received from the kernel, with ownership of every fd in it.
 
-use super::parse::{header, parse_unix_credentials, step, ucred_from, RawCmsg, Step, ALIGN, HDR};
+use super::parse::{lone, parse_unix_credentials, step, ucred_from, RawCmsg, Step, HDR};
 use crate::fd::{FromRawFd, OwnedFd, RawFd};
 use crate::sys::{Ucred, SCM_CREDENTIALS, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
 use crate::Error;
@@ -219,14 +219,9 @@ impl<'c> ReceivedControl<'c> {
     pub fn take_fds(&mut self) -> impl Iterator<Item = OwnedFd> + '_ {
         let mut rest: &mut [u8] = self.buf;
         let mut slots: &mut [u8] = &mut [];
-        // The usual case, read in one step: the only message passes fds (as in
-        // `credentials`).
-        if let Some(hdr) = rest.first_chunk::<HDR>() {
-            let (len, level, ty) = header(hdr);
-            let whole = rest.len();
-            if (level, ty) == (SOL_SOCKET, SCM_RIGHTS) && len >= HDR && len >= whole - (ALIGN - 1) {
-                slots = &mut core::mem::take(&mut rest)[HDR..len.min(whole)];
-            }
+        // The usual case, read in one step: the only message passes fds.
+        if let Some(end) = lone(rest, SOL_SOCKET, SCM_RIGHTS).filter(|&end| end >= HDR) {
+            slots = &mut core::mem::take(&mut rest)[HDR..end];
         }
         TakeFds {
             rest,
@@ -239,18 +234,11 @@ impl<'c> ReceivedControl<'c> {
     /// The credentials of the first well-formed `SCM_CREDENTIALS` message, if any.
     #[inline]
     pub fn credentials(&mut self) -> Option<Ucred> {
-        // The usual case, in one step: the credentials are the only message (whatever
-        // follows them is shorter than a header, which `step` reads as the end; the
-        // subtraction cannot wrap, the data holds a header), so nothing is left to close.
-        if let Some(hdr) = self.buf.first_chunk::<HDR>() {
-            let (len, level, ty) = header(hdr);
-            if (level, ty) == (SOL_SOCKET, SCM_CREDENTIALS) && len >= self.buf.len() - (ALIGN - 1) {
-                self.may_own = false;
-                return self
-                    .buf
-                    .get(HDR..len.min(self.buf.len()))
-                    .and_then(ucred_from);
-            }
+        // The usual case, in one step: the credentials are the only message, so nothing
+        // is left to close.
+        if let Some(end) = lone(self.buf, SOL_SOCKET, SCM_CREDENTIALS) {
+            self.may_own = false;
+            return self.buf.get(HDR..end).and_then(ucred_from);
         }
         // Otherwise every message is walked (usually two or three): when none can hold
         // an fd, dropping has nothing to close and need not walk them again.

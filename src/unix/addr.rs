@@ -73,8 +73,9 @@ impl UnixAddr {
     /// An address as the kernel filled it in (`len` bytes of `raw`).
     #[inline]
     pub(crate) fn from_raw(raw: SockaddrUn, len: u32) -> Self {
-        let len = len.min(size_of::<SockaddrUn>() as u32);
-        Self { raw, len }
+        let mut addr = Self { raw, len: 0 };
+        addr.set_len(len);
+        addr
     }
 
     /// Where the kernel may write an address, and how many bytes it may write: for

@@ -28,9 +28,9 @@
 
 use std::time::{Duration, Instant};
 
-use baremsg::cmsg::{space_for_fds, CmsgBuf};
+use baremsg::cmsg::{space_for_fds, CmsgBuf, Cmsgs};
 use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use baremsg::io::IoSliceMut;
+use baremsg::io::{IoSlice, IoSliceMut};
 use baremsg::sys::{self, raw};
 use baremsg::unix::{UnixAddr, UnixDatagram, UnixListener, UnixSeqpacket, UnixStream};
 use baremsg::{Errno, Error};
@@ -733,6 +733,44 @@ fn sendto_errors_are_reported_and_nothing_goes_out() {
 #[test]
 fn recvfrom_errors_are_reported_and_the_datagram_waits() {
     for_each_errno("recvfrom", recvfrom_case);
+}
+
+/// With no control data, `send_msg` is `sendto` and `recv_msg` is `recvfrom` (the
+/// cheaper calls, issue 5): filters failing those two calls make them fail with the
+/// injected errno, while the same methods with control data, through `sendmsg` and
+/// `recvmsg`, which no filter names, still pass an fd.
+fn plain_messages_case(e: Errno) -> Result<(), i32> {
+    let (tx, rx) = or(UnixDatagram::pair(), code::SETUP)?;
+    let (r, w) = or(fd::pipe(), code::SETUP)?;
+    install(Call::Sendto, e, None)?;
+    install(Call::Recvfrom, e, None)?;
+    expect_errno(tx.send_msg(&[IoSlice::new(b"a")], &Cmsgs::empty()), e)?;
+    let mut send_ctl = CmsgBuf::<{ space_for_fds(1) }>::new();
+    let mut enc = send_ctl.encoder();
+    or(enc.push_rights(&[r.as_fd()]), code::SETUP)?;
+    ensure(
+        tx.send_msg(&[IoSlice::new(b"b")], &enc.finish()) == Ok(1),
+        code::UNUSABLE,
+    )?;
+    let mut buf = [0u8; 4];
+    expect_errno(rx.recv_msg(&mut [IoSliceMut::new(&mut buf)], &mut []), e)?;
+    expect_errno(
+        rx.recv_msg_from(&mut [IoSliceMut::new(&mut buf)], &mut []),
+        e,
+    )?;
+    let mut recv_ctl = CmsgBuf::<{ space_for_fds(1) }>::new();
+    let mut got = or(
+        rx.recv_msg(&mut [IoSliceMut::new(&mut buf)], &mut recv_ctl),
+        code::UNUSABLE,
+    )?;
+    ensure(got.bytes == 1 && buf[0] == b'b', code::RECEIVED_WRONG)?;
+    let passed = got.control.take_fds().next().ok_or(code::RECEIVED_WRONG)?;
+    pipe_carries(w.as_fd(), passed.as_fd(), b"sendmsg")
+}
+
+#[test]
+fn messages_without_control_data_go_through_sendto_and_recvfrom() {
+    for_each_errno("sendto/recvfrom for plain messages", plain_messages_case);
 }
 
 #[test]

@@ -36,9 +36,17 @@ pub(super) fn header(hdr: &[u8; HDR]) -> (usize, i32, i32) {
 /// the data, is `None`.
 #[inline(always)]
 pub(super) fn lone(buf: &[u8], level: i32, ty: i32) -> Option<usize> {
-    let (len, l, t) = header(buf.first_chunk::<HDR>()?);
+    const KS: usize = size_of::<KernelSize>();
+    let hdr = buf.first_chunk::<HDR>()?;
+    let (len, _, _) = header(hdr);
+    // `cmsg_level` and `cmsg_type` side by side, compared as one word.
+    let mut want = [0u8; 8];
+    want[..4].copy_from_slice(&level.to_ne_bytes());
+    want[4..].copy_from_slice(&ty.to_ne_bytes());
+    let mut got = [0u8; 8];
+    got.copy_from_slice(&hdr[KS..]);
     // The subtraction cannot wrap: `buf` holds a header.
-    if (l, t) == (level, ty) && len >= buf.len() - (ALIGN - 1) {
+    if u64::from_ne_bytes(got) == u64::from_ne_bytes(want) && len >= buf.len() - (ALIGN - 1) {
         Some(len.min(buf.len()))
     } else {
         None

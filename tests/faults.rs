@@ -36,61 +36,20 @@ use baremsg::unix::{UnixAddr, UnixDatagram, UnixListener, UnixSeqpacket, UnixStr
 use baremsg::{Errno, Error};
 
 // ---------------------------------------------------------------------------------------
-// seccomp and classic BPF, by hand (linux/seccomp.h, linux/filter.h, linux/audit.h)
+// seccomp filters that make chosen calls fail
 // ---------------------------------------------------------------------------------------
 
+mod seccomp;
+use seccomp::{
+    insn, off_arg_lo, InstallError, SockFilter, AUDIT_ARCH, BPF_JMP_JEQ_K, BPF_LD_W_ABS, BPF_RET_K,
+    OFF_ARCH, OFF_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
+};
+
+/// `getdents64(2)`, which the fd count reads `/proc/self/fd` with.
 #[cfg(target_arch = "x86_64")]
-mod arch {
-    /// `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
-    pub const AUDIT_ARCH: u32 = 62 | 0x8000_0000 | 0x4000_0000;
-    pub const SYS_SECCOMP: usize = 317;
-    pub const SYS_GETDENTS64: usize = 217;
-}
-
+const SYS_GETDENTS64: usize = 217;
 #[cfg(target_arch = "x86")]
-mod arch {
-    /// `EM_386 | __AUDIT_ARCH_LE`.
-    pub const AUDIT_ARCH: u32 = 3 | 0x4000_0000;
-    pub const SYS_SECCOMP: usize = 354;
-    pub const SYS_GETDENTS64: usize = 220;
-}
-
-use arch::{AUDIT_ARCH, SYS_GETDENTS64, SYS_SECCOMP};
-
-const SECCOMP_SET_MODE_FILTER: usize = 1;
-const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-/// `BPF_LD | BPF_W | BPF_ABS`: load a 32-bit word of `struct seccomp_data`.
-const BPF_LD_W_ABS: u16 = 0x20;
-/// `BPF_JMP | BPF_JEQ | BPF_K`.
-const BPF_JMP_JEQ_K: u16 = 0x15;
-/// `BPF_RET | BPF_K`.
-const BPF_RET_K: u16 = 0x06;
-
-/// Offsets in `struct seccomp_data { int nr; u32 arch; u64 ip; u64 args[6]; }`; an
-/// argument's low 32 bits come first (little-endian), which is all of an `int` argument.
-const OFF_NR: u32 = 0;
-const OFF_ARCH: u32 = 4;
-const fn off_arg_lo(i: u32) -> u32 {
-    16 + 8 * i
-}
-
-/// `struct sock_filter`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct SockFilter {
-    code: u16,
-    jt: u8,
-    jf: u8,
-    k: u32,
-}
-
-/// `struct sock_fprog`.
-#[repr(C)]
-struct SockFprog {
-    len: u16,
-    filter: *const SockFilter,
-}
+const SYS_GETDENTS64: usize = 220;
 
 /// One rule: syscall `nr` (with argument `arg.0`'s low word equal to `arg.1`, if given)
 /// fails with `errno`.
@@ -106,10 +65,6 @@ struct Prog {
     insns: [SockFilter; 32],
     len: usize,
     overflow: bool,
-}
-
-const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
-    SockFilter { code, jt, jf, k }
 }
 
 impl Prog {
@@ -159,33 +114,15 @@ impl Prog {
         &self.insns[..self.len]
     }
 
-    /// Installs the program in the calling process: `PR_SET_NO_NEW_PRIVS`, then
-    /// `seccomp(SECCOMP_SET_MODE_FILTER)`. Fork-safe.
+    /// Installs the program in the calling process ([`seccomp::install`]). Fork-safe.
     fn install(&self) -> Result<(), i32> {
         if self.overflow {
             return Err(code::SECCOMP);
         }
-        // SAFETY: integer arguments only.
-        if unsafe { sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.is_err() {
-            return Err(code::NO_NEW_PRIVS);
-        }
-        let prog = SockFprog {
-            len: self.len as u16,
-            filter: self.insns.as_ptr(),
-        };
-        // SAFETY: `prog` points to `len` valid instructions; the kernel copies them.
-        let ret = unsafe {
-            raw::syscall3(
-                SYS_SECCOMP,
-                SECCOMP_SET_MODE_FILTER,
-                0,
-                &prog as *const SockFprog as usize,
-            )
-        };
-        if ret != 0 {
-            return Err(code::SECCOMP);
-        }
-        Ok(())
+        seccomp::install(self.as_slice()).map_err(|e| match e {
+            InstallError::NoNewPrivs => code::NO_NEW_PRIVS,
+            InstallError::Seccomp => code::SECCOMP,
+        })
     }
 }
 
@@ -1065,48 +1002,8 @@ mod i386_fallback {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn hand_written_numbers_and_layouts_match_libc() {
-    assert_eq!(SYS_SECCOMP, libc::SYS_seccomp as usize);
+fn hand_written_numbers_match_libc() {
     assert_eq!(SYS_GETDENTS64, libc::SYS_getdents64 as usize);
-    assert_eq!(
-        SECCOMP_SET_MODE_FILTER as u32,
-        libc::SECCOMP_SET_MODE_FILTER
-    );
-    assert_eq!(SECCOMP_RET_ALLOW, libc::SECCOMP_RET_ALLOW);
-    assert_eq!(SECCOMP_RET_ERRNO, libc::SECCOMP_RET_ERRNO);
-    assert_eq!(
-        BPF_LD_W_ABS as u32,
-        libc::BPF_LD | libc::BPF_W | libc::BPF_ABS
-    );
-    assert_eq!(
-        BPF_JMP_JEQ_K as u32,
-        libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K
-    );
-    assert_eq!(BPF_RET_K as u32, libc::BPF_RET | libc::BPF_K);
-    assert_eq!(
-        std::mem::size_of::<SockFilter>(),
-        std::mem::size_of::<libc::sock_filter>()
-    );
-    assert_eq!(
-        std::mem::size_of::<SockFprog>(),
-        std::mem::size_of::<libc::sock_fprog>()
-    );
-    assert_eq!(
-        OFF_NR as usize,
-        std::mem::offset_of!(libc::seccomp_data, nr)
-    );
-    assert_eq!(
-        OFF_ARCH as usize,
-        std::mem::offset_of!(libc::seccomp_data, arch)
-    );
-    assert_eq!(
-        off_arg_lo(0) as usize,
-        std::mem::offset_of!(libc::seccomp_data, args)
-    );
-    #[cfg(target_arch = "x86_64")]
-    assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_X86_64 as u32);
-    #[cfg(target_arch = "x86")]
-    assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_386 as u32);
 }
 
 #[test]

@@ -38,71 +38,27 @@ fn x86_64_socket_calls_always_go_direct() {
 }
 
 #[cfg(target_arch = "x86")]
+mod seccomp;
+
+#[cfg(target_arch = "x86")]
 mod i386 {
     use core::ffi::c_void;
-    use core::mem::{offset_of, size_of};
     use core::ptr;
 
     use baremsg::sys::{self, raw, Cmsghdr, Iovec, Msghdr, SocketPath};
     use baremsg::Errno;
 
     // -----------------------------------------------------------------------------------
-    // seccomp, by hand (include/uapi/linux/filter.h, bpf_common.h, seccomp.h, audit.h)
+    // seccomp filters that refuse one path
     // -----------------------------------------------------------------------------------
 
-    /// `seccomp(2)` on i386.
-    const SYS_SECCOMP: usize = 354;
-    const SECCOMP_SET_MODE_FILTER: usize = 1;
-    /// `prctl(PR_SET_SECCOMP)`, the older way in.
-    const PR_SET_SECCOMP: i32 = 22;
-    const SECCOMP_MODE_FILTER: usize = 2;
-    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    use super::seccomp::{
+        insn, install, InstallError, SockFilter, AUDIT_ARCH, BPF_JMP_JEQ_K, BPF_JMP_JGE_K,
+        BPF_JMP_JGT_K, BPF_LD_W_ABS, BPF_RET_K, OFF_ARCH, OFF_NR, SECCOMP_RET_ALLOW,
+        SECCOMP_RET_ERRNO,
+    };
+
     const ENOSYS: u32 = 38;
-
-    // Classic BPF opcodes, class | size-or-op | mode-or-source.
-    /// `BPF_LD | BPF_W | BPF_ABS` (0x00 | 0x00 | 0x20): load a 32-bit word of the input.
-    const BPF_LD_W_ABS: u16 = 0x20;
-    /// `BPF_JMP | BPF_JEQ | BPF_K` (0x05 | 0x10 | 0x00).
-    const BPF_JMP_JEQ_K: u16 = 0x15;
-    /// `BPF_JMP | BPF_JGT | BPF_K` (0x05 | 0x20 | 0x00).
-    const BPF_JMP_JGT_K: u16 = 0x25;
-    /// `BPF_JMP | BPF_JGE | BPF_K` (0x05 | 0x30 | 0x00).
-    const BPF_JMP_JGE_K: u16 = 0x35;
-    /// `BPF_RET | BPF_K`: return a constant.
-    const BPF_RET_K: u16 = 0x06;
-
-    /// `struct sock_filter`: one classic BPF instruction.
-    #[repr(C)]
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    struct SockFilter {
-        code: u16,
-        jt: u8,
-        jf: u8,
-        k: u32,
-    }
-
-    /// `struct sock_fprog`: a BPF program.
-    #[repr(C)]
-    struct SockFprog {
-        len: u16,
-        filter: *const SockFilter,
-    }
-
-    /// `struct seccomp_data`, the input of a seccomp filter (the fields read here).
-    #[repr(C)]
-    #[allow(dead_code)]
-    struct SeccompData {
-        nr: i32,
-        arch: u32,
-        instruction_pointer: u64,
-        args: [u64; 6],
-    }
-
-    const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
-        SockFilter { code, jt, jf, k }
-    }
 
     /// A filter that makes every syscall whose i386 number lies in one of `ranges`
     /// (inclusive) fail with `ENOSYS`, and allows everything else.
@@ -115,10 +71,10 @@ mod i386 {
         let deny = 4 + checks + 1;
         let jump_to_deny = |from: usize| u8::try_from(deny - from - 1).expect("short jump");
         let mut prog = vec![
-            insn(BPF_LD_W_ABS, 0, 0, offset_of!(SeccompData, arch) as u32),
-            insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH_I386),
+            insn(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
+            insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH),
             insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
-            insn(BPF_LD_W_ABS, 0, 0, offset_of!(SeccompData, nr) as u32),
+            insn(BPF_LD_W_ABS, 0, 0, OFF_NR),
         ];
         for &(lo, hi) in ranges {
             let i = prog.len();
@@ -134,36 +90,6 @@ mod i386 {
         prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS));
         assert_eq!(prog.len(), deny + 1);
         prog
-    }
-
-    /// Installs `prog` in the calling process (fork-safe): `PR_SET_NO_NEW_PRIVS`, then
-    /// `seccomp(SECCOMP_SET_MODE_FILTER)`, or `prctl(PR_SET_SECCOMP)` where the kernel
-    /// lacks `seccomp(2)`. Returns the failure code.
-    fn install(prog: &SockFprog) -> Result<(), i32> {
-        // SAFETY: integer arguments only.
-        if unsafe { sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.is_err() {
-            return Err(code::NO_NEW_PRIVS);
-        }
-        let p = prog as *const SockFprog as usize;
-        // SAFETY: `prog` points to a valid program the kernel copies in.
-        let ret = unsafe { raw::syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, p) };
-        let ret = if ret == -(ENOSYS as isize) {
-            // SAFETY: as above.
-            unsafe {
-                raw::syscall3(
-                    raw::nr::PRCTL,
-                    PR_SET_SECCOMP as usize,
-                    SECCOMP_MODE_FILTER,
-                    p,
-                )
-            }
-        } else {
-            ret
-        };
-        if ret != 0 {
-            return Err(code::SECCOMP);
-        }
-        Ok(())
     }
 
     // -----------------------------------------------------------------------------------
@@ -387,17 +313,14 @@ mod i386 {
     /// `body`; asserts the child exited with 0, naming the failure point otherwise.
     fn run_under_filter(ranges: &[(u32, u32)], body: impl FnOnce() -> i32) {
         let filter = deny_with_enosys(ranges);
-        let prog = SockFprog {
-            len: filter.len() as u16,
-            filter: filter.as_ptr(),
-        };
         // SAFETY: the child runs only `install` and `body`, which make raw syscalls only
         // (no allocation, no locks, no printing, no panics), then `exit_group`.
         let pid = match unsafe { sys::fork() }.expect("fork") {
             0 => {
-                let code = match install(&prog) {
+                let code = match install(&filter) {
                     Ok(()) => body(),
-                    Err(c) => c,
+                    Err(InstallError::NoNewPrivs) => code::NO_NEW_PRIVS,
+                    Err(InstallError::Seccomp) => code::SECCOMP,
                 };
                 sys::exit_group(code)
             }
@@ -441,45 +364,7 @@ mod i386 {
     const DIRECT_4_3: (u32, u32) = (raw::nr::SOCKET as u32, raw::nr::SHUTDOWN as u32);
 
     #[test]
-    fn hand_written_seccomp_and_bpf_constants_match_libc() {
-        assert_eq!(SYS_SECCOMP as i64, libc::SYS_seccomp as i64);
-        assert_eq!(
-            SECCOMP_SET_MODE_FILTER as u32,
-            libc::SECCOMP_SET_MODE_FILTER
-        );
-        assert_eq!(SECCOMP_MODE_FILTER as u32, libc::SECCOMP_MODE_FILTER);
-        assert_eq!(PR_SET_SECCOMP, libc::PR_SET_SECCOMP);
-        assert_eq!(SECCOMP_RET_ALLOW, libc::SECCOMP_RET_ALLOW);
-        assert_eq!(SECCOMP_RET_ERRNO, libc::SECCOMP_RET_ERRNO);
-        assert_eq!(
-            BPF_LD_W_ABS as u32,
-            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS
-        );
-        assert_eq!(
-            BPF_JMP_JEQ_K as u32,
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K
-        );
-        assert_eq!(
-            BPF_JMP_JGT_K as u32,
-            libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K
-        );
-        assert_eq!(
-            BPF_JMP_JGE_K as u32,
-            libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K
-        );
-        assert_eq!(BPF_RET_K as u32, libc::BPF_RET | libc::BPF_K);
-        assert_eq!(size_of::<SockFilter>(), size_of::<libc::sock_filter>());
-        assert_eq!(size_of::<SockFprog>(), size_of::<libc::sock_fprog>());
-        assert_eq!(
-            offset_of!(SockFprog, filter),
-            offset_of!(libc::sock_fprog, filter)
-        );
-        assert_eq!(
-            offset_of!(SeccompData, nr),
-            offset_of!(libc::seccomp_data, nr)
-        );
-        assert_eq!(offset_of!(SeccompData, arch), 4);
-        assert_eq!(offset_of!(libc::seccomp_data, arch), 4);
+    fn the_enosys_the_filters_return_is_errnos() {
         assert_eq!(ENOSYS as i32, Errno::ENOSYS.raw());
     }
 
@@ -492,7 +377,7 @@ mod i386 {
             p,
             [
                 insn(BPF_LD_W_ABS, 0, 0, 4),
-                insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH_I386),
+                insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH),
                 allow,
                 insn(BPF_LD_W_ABS, 0, 0, 0),
                 insn(BPF_JMP_JEQ_K, 3, 0, 102), // 4 -> 8
@@ -638,11 +523,7 @@ mod i386 {
     #[test]
     fn seccomp_refusing_socketcall_later_switches_the_path_back_to_direct() {
         let second = deny_with_enosys(&[SOCKETCALL]);
-        let second = SockFprog {
-            len: second.len() as u16,
-            filter: second.as_ptr(),
-        };
-        let second = &second;
+        let second = &second[..];
         run_under_filter(&[DIRECT_SENDMSG], move || {
             let [a, _b] = match socketpair() {
                 Ok(fds) => fds,

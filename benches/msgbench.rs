@@ -15,7 +15,7 @@
 //!
 //! ```text
 //! cargo bench --bench msgbench -- [--quick] [--scale F] [--rounds N] [--iters N]
-//!     [--impl NAME,...] [--workload W1,...] [--no-c] [--insns FILE] [--list]
+//!     [--impl NAME,...] [--workload W1,...] [--no-c] [--insns FILE] [--list] [--quiet]
 //! ```
 //! - `--quick`: 1% of the iterations, one round (for CI); `--scale F` (or
 //!   `MSGBENCH_SCALE=F`): F times the iterations; `--iters N`: exactly N for every
@@ -24,7 +24,9 @@
 //! - `--impl`, `--workload`: run only these; `--no-c`: do not compile or run the C program;
 //! - `--insns FILE`: a file written by `benches/callgrind` (`impl workload instructions`
 //!   lines) whose figures go into the table;
-//! - `--list`: print the implementations (name, workloads, what it uses) and exit.
+//! - `--list`: print the implementations (name, workloads, what it uses) and exit;
+//! - `--quiet`: print nothing (what `benches/callgrind` runs: formatting the times would
+//!   cost a number of instructions that varies from run to run).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -791,6 +793,7 @@ struct Opts {
     with_c: bool,
     insns: Option<PathBuf>,
     list: bool,
+    quiet: bool,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -810,6 +813,7 @@ fn parse_opts() -> Result<Opts, String> {
         with_c: true,
         insns: None,
         list: false,
+        quiet: false,
     };
     let mut args = std::env::args().skip(1);
     let mut rounds_given = false;
@@ -847,6 +851,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--no-c" => o.with_c = false,
             "--insns" => o.insns = Some(value("--insns")?.into()),
             "--list" => o.list = true,
+            "--quiet" => o.quiet = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -1005,6 +1010,11 @@ fn main() {
         }
     }
 
+    if opts.quiet {
+        // Formatting the times costs a number of instructions that depends on their
+        // digits, which would make callgrind's counts vary from run to run.
+        return;
+    }
     let insns = opts.insns.as_deref().map(read_insns).unwrap_or_default();
     let ir = |i: &str, w: Workload| insns.get(&(i.to_owned(), w.name().to_owned())).copied();
 

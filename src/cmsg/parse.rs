@@ -46,11 +46,13 @@ pub(super) fn lone(buf: &[u8], level: i32, ty: i32) -> Option<usize> {
     let mut got = [0u8; 8];
     got.copy_from_slice(&hdr[KS..]);
     // The subtraction cannot wrap: `buf` holds a header.
-    if u64::from_ne_bytes(got) == u64::from_ne_bytes(want) && len >= buf.len() - (ALIGN - 1) {
-        Some(len.min(buf.len()))
-    } else {
-        None
+    if len < buf.len() - (ALIGN - 1) {
+        return None;
     }
+    if u64::from_ne_bytes(got) != u64::from_ne_bytes(want) {
+        return None;
+    }
+    Some(len.min(buf.len()))
 }
 
 /// One step of the walk over control data.

@@ -111,7 +111,16 @@ fn find_sysinfo(auxv: &[usize]) -> Option<usize> {
         .take_while(|kv| kv[0] != AT_NULL)
         .find(|kv| kv[0] == AT_SYSINFO)
         .map(|kv| kv[1])
-        .filter(|&v| v != UNRESOLVED)
+}
+
+/// Makes `found` (a `__kernel_vsyscall` address; `None` or 0 for none) the entry from
+/// now on, `int 0x80` when there is none, and returns the entry now in force.
+fn use_entry(found: Option<usize>) -> usize {
+    let e = found
+        .filter(|&e| e != UNRESOLVED)
+        .unwrap_or_else(int80_entry);
+    VSYSCALL.store(e, Ordering::Relaxed);
+    e
 }
 
 /// The entry in force. Looks it up the first time.
@@ -154,9 +163,7 @@ fn resolve_entry() -> usize {
         r.max(0) as usize
     };
     let words = got.min(size) / core::mem::size_of::<usize>();
-    let e = find_sysinfo(&auxv[..words]).unwrap_or_else(int80_entry);
-    VSYSCALL.store(e, Ordering::Relaxed);
-    e
+    use_entry(find_sysinfo(&auxv[..words]))
 }
 
 /// Finds `__kernel_vsyscall` in `auxv` and enters the kernel through it from now on
@@ -166,10 +173,7 @@ fn resolve_entry() -> usize {
 /// `auxv` is this process's auxiliary vector (pairs of words, as `_start` finds it after
 /// `envp`, or as `/proc/self/auxv` holds it).
 pub unsafe fn init_vsyscall(auxv: &[usize]) {
-    VSYSCALL.store(
-        find_sysinfo(auxv).unwrap_or_else(int80_entry),
-        Ordering::Relaxed,
-    );
+    use_entry(find_sysinfo(auxv));
 }
 
 /// Enters the kernel through `__kernel_vsyscall` at `entry`, or with `int 0x80` for
@@ -178,12 +182,7 @@ pub unsafe fn init_vsyscall(auxv: &[usize]) {
 /// # Safety
 /// `entry` is this process's `__kernel_vsyscall` (its auxiliary vector's `AT_SYSINFO`).
 pub unsafe fn set_vsyscall(entry: Option<usize>) {
-    VSYSCALL.store(
-        entry
-            .filter(|&e| e != UNRESOLVED)
-            .unwrap_or_else(int80_entry),
-        Ordering::Relaxed,
-    );
+    use_entry(entry);
 }
 
 /// The `__kernel_vsyscall` syscalls go through, `None` for `int 0x80` (looked up first

@@ -339,9 +339,21 @@ fn peer_pidfd_refers_to_the_peer() {
     }
 }
 
+/// A forked child holds a copy of every fd open at the fork until it exits, the other
+/// tests' included. A test that closes one end of a socket and expects the other end to
+/// see it holds this for writing, from making the pair to seeing the close; each fork
+/// holds it for reading until its child has exited.
+static FORKS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// [`FORKS`] for reading: a child may be forked while it is held.
+fn forking() -> std::sync::RwLockReadGuard<'static, ()> {
+    FORKS.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Forks; the child runs `child` (which must only make raw syscalls: baremsg's safe
 /// layer allocates nothing) and exits with its code; returns the child's exit code.
 fn in_child(child: impl FnOnce() -> i32) -> i32 {
+    let _forking = forking();
     // SAFETY: the child only runs `child`, which makes syscalls and no allocation, then
     // exits without unwinding.
     let pid = unsafe { sys::fork() }.unwrap();
@@ -407,6 +419,7 @@ fn credentials_from_a_child_name_the_child() {
     let (parent, child_end) = UnixSeqpacket::pair().unwrap();
     parent.set_pass_cred(true).unwrap();
     let (go_r, go_w) = fd::pipe().unwrap();
+    let _forking = forking();
     let pid = {
         // SAFETY: the child only makes syscalls and exits.
         let pid = unsafe { sys::fork() }.unwrap();
@@ -667,6 +680,8 @@ fn timeouts_nonblocking_and_shutdown_behave() {
 
 #[test]
 fn a_closed_peer_is_epipe_not_sigpipe() {
+    // No fork while `b` exists: a child would keep it open.
+    let _no_forks = FORKS.write().unwrap_or_else(|e| e.into_inner());
     let (a, b) = UnixStream::pair().unwrap();
     drop(b);
     assert_eq!(a.send(b"x").unwrap_err(), Error::Os(Errno::EPIPE));

@@ -1,6 +1,6 @@
 //! Linux error numbers as a small, copyable type. [`Errno`] wraps one of the
-//! kernel's errno values (the asm-generic numbering, which x86 and x86_64
-//! share), converts the raw system call return convention (`-4095..=-1`) into
+//! kernel's errno values (the asm-generic numbering, which every supported
+//! architecture shares), converts the raw system call return convention (`-4095..=-1`) into
 //! a typed error, and knows the symbolic name and a short description of every
 //! errno the kernel defines, without allocating and without `libc`.
 
@@ -9,7 +9,7 @@ use core::fmt;
 /// A Linux error number in the range `1..=4095`.
 ///
 /// Values are the kernel's asm-generic errno numbers, which are the same on
-/// x86 and x86_64. Every errno the kernel defines (1 to 133) has an
+/// x86, x86_64, arm, aarch64 and riscv64. Every errno the kernel defines (1 to 133) has an
 /// associated constant such as [`Errno::EBADF`]; other values in range can
 /// still be held and are shown by number.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,8 +2,9 @@
 //!
 //! baremsg is `#![no_std]`, enters the kernel through its own inline-asm stubs and
 //! declares the kernel's structs itself, so it fits static binaries with their own
-//! `_start`, init systems and minimal containers. Targets: x86_64 and 32-bit x86
-//! (i386), where socket calls go directly (Linux 4.3+) or through `socketcall`.
+//! `_start`, init systems and minimal containers. Targets: x86_64, 32-bit x86 (i386,
+//! where socket calls go directly, Linux 4.3+, or through `socketcall`), aarch64, 32-bit
+//! ARM (EABI, ARM and Thumb code) and riscv64.
 //!
 //! The layers, each depending only on the ones before it:
 //! - `arch` (private): how the kernel is entered on each architecture, the syscall
@@ -31,10 +32,19 @@ compile_error!("baremsg supports Linux only");
 
 #[cfg_attr(target_arch = "x86_64", path = "../arch/x86_64/mod.rs")]
 #[cfg_attr(target_arch = "x86", path = "../arch/x86/mod.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "../arch/aarch64/mod.rs")]
+#[cfg_attr(target_arch = "arm", path = "../arch/arm/mod.rs")]
+#[cfg_attr(target_arch = "riscv64", path = "../arch/riscv64/mod.rs")]
 mod arch;
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
-compile_error!("baremsg supports x86_64 and x86 (i386) only");
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64"
+)))]
+compile_error!("baremsg supports x86_64, x86 (i386), aarch64, arm (EABI) and riscv64 only");
 
 pub mod activation;
 pub mod cmsg;

@@ -133,6 +133,7 @@ fn fd_constants_match_libc() {
         O_APPEND,
         O_NONBLOCK,
         O_DIRECTORY,
+        O_NOFOLLOW,
         O_CLOEXEC,
         F_DUPFD,
         F_GETFD,

@@ -46,10 +46,7 @@ use seccomp::{
 };
 
 /// `getdents64(2)`, which the fd count reads `/proc/self/fd` with.
-#[cfg(target_arch = "x86_64")]
-const SYS_GETDENTS64: usize = 217;
-#[cfg(target_arch = "x86")]
-const SYS_GETDENTS64: usize = 220;
+const SYS_GETDENTS64: usize = raw::nr::GETDENTS64;
 
 /// One rule: syscall `nr` (with argument `arg.0`'s low word equal to `arg.1`, if given)
 /// fails with `errno`.

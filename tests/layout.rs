@@ -95,9 +95,22 @@ fn sockaddr_un_matches_libc_sockaddr_un() {
     assert_eq!(SockaddrUn::new().sun_family, libc::AF_UNIX as u16);
 }
 
-#[cfg(target_arch = "x86")]
 #[test]
-fn i386_layout_has_the_expected_sizes_and_offsets() {
+fn timeval_matches_libc_timeval() {
+    // glibc's own `timeval` has the kernel's `long` fields on every target tested
+    // (Debian 12's armhf glibc still defaults to a 32-bit time_t).
+    same_layout!(sys::Timeval, libc::timeval { tv_sec, tv_usec });
+}
+
+#[test]
+fn rlimit_matches_libc_rlimit64() {
+    same_layout!(sys::Rlimit, libc::rlimit64 { rlim_cur, rlim_max });
+}
+
+/// The 32-bit targets (i386, and ARM EABI, which lays these structs out as i386 does).
+#[cfg(target_pointer_width = "32")]
+#[test]
+fn ilp32_layout_has_the_expected_sizes_and_offsets() {
     assert_eq!(size_of::<KernelSize>(), 4);
     assert_eq!(size_of::<Iovec>(), 8);
     assert_eq!(offset_of!(Iovec, iov_len), 4);
@@ -128,9 +141,10 @@ fn i386_layout_has_the_expected_sizes_and_offsets() {
     assert_eq!(size_of::<SockaddrUn>(), 110);
 }
 
-#[cfg(target_arch = "x86_64")]
+/// The 64-bit targets (x86_64, aarch64, riscv64).
+#[cfg(target_pointer_width = "64")]
 #[test]
-fn x86_64_layout_has_the_expected_sizes_and_offsets() {
+fn lp64_layout_has_the_expected_sizes_and_offsets() {
     assert_eq!(size_of::<KernelSize>(), 8);
     assert_eq!(size_of::<Iovec>(), 16);
     assert_eq!(offset_of!(Iovec, iov_len), 8);
@@ -174,9 +188,9 @@ fn cmsg_space_and_cmsg_len_match_libc_macros() {
 
 #[test]
 fn cmsg_helpers_give_the_per_arch_numbers_for_one_fd() {
-    #[cfg(target_arch = "x86")]
+    #[cfg(target_pointer_width = "32")]
     let (len, space) = (16, 16);
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(target_pointer_width = "64")]
     let (len, space) = (20, 24);
     assert_eq!(sys::cmsg_len(4), len);
     assert_eq!(sys::cmsg_space(4), space);
@@ -185,7 +199,11 @@ fn cmsg_helpers_give_the_per_arch_numbers_for_one_fd() {
 
 #[test]
 fn kernel_size_fields_have_the_width_of_kernel_size() {
-    let width = if cfg!(target_arch = "x86") { 4 } else { 8 };
+    let width = if cfg!(target_pointer_width = "32") {
+        4
+    } else {
+        8
+    };
     assert_eq!(size_of::<KernelSize>(), width);
     let iov = Iovec::from_slice(&[]);
     let msg = Msghdr::new();
@@ -259,9 +277,9 @@ fn setters_store_the_full_value_in_the_kernel_size_field_and_nothing_else() {
     );
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(target_pointer_width = "64")]
 #[test]
-fn setters_keep_values_above_4_gib_on_x86_64() {
+fn setters_keep_values_above_4_gib_on_64_bit_targets() {
     let value = 0x1_0000_0001usize;
     let mut iov = Iovec::from_slice(&[]);
     iov.set_len(value);
@@ -291,7 +309,8 @@ fn empty_checks_follow_the_size_fields() {
 }
 
 proptest! {
-    // Every `usize` fits a `KernelSize` on both targets (32 bits on x86, 64 on x86_64),
+    // Every `usize` fits a `KernelSize` on every target (32 bits on x86 and arm, 64 bits
+    // on the others),
     // so every value must come back unchanged.
     #[test]
     fn any_usize_round_trips_through_every_setter(value in any::<usize>()) {

@@ -34,7 +34,6 @@ mod env;
 mod error;
 mod listener;
 mod message;
-mod raw;
 mod service;
 
 pub use env::{var, Envp};
@@ -58,5 +57,5 @@ pub fn is_notify_var(entry: &[u8]) -> bool {
 
 /// `CLOCK_MONOTONIC` now, in microseconds: what `MONOTONIC_USEC=` carries.
 pub fn monotonic_usec() -> Result<u64, crate::Errno> {
-    raw::monotonic_usec()
+    crate::sys::clock_gettime(crate::sys::CLOCK_MONOTONIC).map(|t| t.as_micros())
 }

@@ -4,8 +4,7 @@ use core::time::Duration;
 
 use super::env::{decimal, var};
 use super::message::{Checker, MessageError, MAX_MESSAGE};
-use super::raw::{monotonic_usec, poll_one, Pollfd, POLLERR, POLLHUP, POLLIN, POLLNVAL};
-use super::{NotifyError, ENV_VAR};
+use super::{monotonic_usec, NotifyError, ENV_VAR};
 use crate::cmsg::{space_for_credentials, space_for_fds, CmsgBuf, Cmsgs, SPACE_MAX};
 use crate::fd::{self, AsFd, AsRawFd, BorrowedFd};
 use crate::io::IoSlice;
@@ -308,22 +307,23 @@ fn wait_for_hangup(fd: BorrowedFd<'_>, timeout: Duration) -> Result<(), NotifyEr
     let timeout_usec = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
     let deadline = monotonic_usec()?.saturating_add(timeout_usec);
     loop {
-        let now = monotonic_usec()?;
-        let left = deadline.saturating_sub(now);
-        // Round up, so a wait never ends just before the deadline.
-        let ms = i32::try_from(left.div_ceil(1000)).unwrap_or(i32::MAX);
-        let mut pfd = Pollfd {
+        let left = deadline.saturating_sub(monotonic_usec()?);
+        let wait = sys::Timespec::from_duration(Duration::from_micros(left));
+        let mut pfd = [sys::Pollfd {
             fd: fd.as_raw_fd(),
-            events: POLLIN,
+            events: sys::POLLIN,
             revents: 0,
-        };
-        match poll_one(&mut pfd, ms) {
+        }];
+        // SAFETY: `fd` is borrowed, so open, for the call.
+        match unsafe { sys::ppoll(&mut pfd, Some(&wait)) } {
             Ok(0) | Err(Errno::EINTR) => {
                 if left == 0 {
                     return Err(NotifyError::BarrierTimeout);
                 }
             }
-            Ok(_) if pfd.revents & (POLLHUP | POLLERR | POLLNVAL) != 0 => return Ok(()),
+            Ok(_) if pfd[0].revents & (sys::POLLHUP | sys::POLLERR | sys::POLLNVAL) != 0 => {
+                return Ok(())
+            }
             Ok(_) => {
                 // Readable without a hangup: somebody wrote. Drain it; 0 is end-of-file.
                 let mut sink = [0u8; 64];

@@ -1,4 +1,6 @@
-//! Constants from the kernel's uapi headers, the same on x86 and x86_64 unless marked.
+//! Constants from the kernel's uapi headers, the same on every supported architecture
+//! unless marked (x86, x86_64, arm, aarch64 and riscv64 share asm-generic's socket,
+//! mman and fcntl values, but for a few `O_*` flags on arm and aarch64).
 //! Typed by hand; `tests/consts.rs` checks each against the `libc` crate (and, where
 //! `libc` lacks one, against the kernel headers installed on the machine).
 
@@ -103,7 +105,7 @@ pub const SHUT_RD: i32 = 0;
 pub const SHUT_WR: i32 = 1;
 pub const SHUT_RDWR: i32 = 2;
 
-// Files (asm-generic/fcntl.h), the same on x86 and x86_64.
+// Files (asm-generic/fcntl.h; arch/arm{,64}/include/uapi/asm/fcntl.h move four flags).
 pub const O_RDONLY: i32 = 0;
 pub const O_WRONLY: i32 = 0o1;
 pub const O_RDWR: i32 = 0o2;
@@ -113,7 +115,14 @@ pub const O_NOCTTY: i32 = 0o400;
 pub const O_TRUNC: i32 = 0o1000;
 pub const O_APPEND: i32 = 0o2000;
 pub const O_NONBLOCK: i32 = 0o4000;
+#[cfg(not(any(target_arch = "arm", target_arch = "aarch64")))]
 pub const O_DIRECTORY: i32 = 0o200000;
+#[cfg(not(any(target_arch = "arm", target_arch = "aarch64")))]
+pub const O_NOFOLLOW: i32 = 0o400000;
+#[cfg(any(target_arch = "arm", target_arch = "aarch64"))]
+pub const O_DIRECTORY: i32 = 0o40000;
+#[cfg(any(target_arch = "arm", target_arch = "aarch64"))]
+pub const O_NOFOLLOW: i32 = 0o100000;
 pub const O_CLOEXEC: i32 = 0o2000000;
 pub const F_DUPFD: i32 = 0;
 pub const F_GETFD: i32 = 1;

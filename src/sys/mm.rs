@@ -7,8 +7,9 @@ use crate::arch::{nr, syscall2, syscall3, syscall6};
 use crate::Errno;
 
 /// `mmap(2)`: maps `len` bytes of `fd` from `offset` (or anonymous memory with
-/// `MAP_ANONYMOUS` and `fd` -1). On x86 this is `mmap2`, so `offset` must be a multiple
-/// of 4096 (`EINVAL` otherwise, as from the kernel on x86_64).
+/// `MAP_ANONYMOUS` and `fd` -1). On the 32-bit targets (x86, arm) this is `mmap2`, whose
+/// offset counts 4096-byte units, so `offset` must be a multiple of 4096 (`EINVAL`
+/// otherwise, as from the kernel on the 64-bit ones) below 2^44.
 ///
 /// # Safety
 /// With `MAP_FIXED`, whatever was mapped at `addr` is replaced; the caller unmaps the
@@ -22,7 +23,7 @@ pub unsafe fn mmap(
     fd: i32,
     offset: u64,
 ) -> Result<*mut c_void, Errno> {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(target_pointer_width = "64")]
     // SAFETY: the caller's contract.
     let ret = unsafe {
         syscall6(
@@ -35,7 +36,7 @@ pub unsafe fn mmap(
             offset as usize,
         )
     };
-    #[cfg(target_arch = "x86")]
+    #[cfg(target_pointer_width = "32")]
     let ret = {
         const PAGE: u64 = 4096;
         if offset % PAGE != 0 || offset / PAGE > u32::MAX as u64 {

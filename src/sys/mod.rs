@@ -10,6 +10,7 @@ mod io;
 mod mm;
 mod process;
 mod socket;
+mod time;
 mod types;
 
 pub use consts::*;
@@ -17,6 +18,7 @@ pub use io::*;
 pub use mm::*;
 pub use process::*;
 pub use socket::*;
+pub use time::*;
 pub use types::*;
 
 use crate::Errno;
@@ -46,7 +48,7 @@ pub mod raw {
 #[repr(u8)]
 pub enum SocketPath {
     /// The socket syscalls themselves (`sendmsg`, `recvmsg`, ...): always on x86_64,
-    /// Linux 4.3+ on x86.
+    /// aarch64, arm and riscv64, Linux 4.3+ on x86.
     Direct = 0,
     /// x86 only: `socketcall(2)` with a sub-call number and an argument array.
     Socketcall = 1,
@@ -55,7 +57,7 @@ pub enum SocketPath {
 /// How socket calls reach the kernel now: on x86 the path forced at build time
 /// (`--cfg baremsg_socketcall` / `--cfg baremsg_direct`), or else the one that last
 /// worked (the direct calls until one fails with `ENOSYS`); always
-/// [`SocketPath::Direct`] on x86_64.
+/// [`SocketPath::Direct`] on the other architectures.
 #[inline]
 pub fn socket_path() -> SocketPath {
     crate::arch::socket_path()

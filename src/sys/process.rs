@@ -53,10 +53,20 @@ pub fn getegid() -> u32 {
 /// In a multi-threaded program the child has one thread and every lock another thread
 /// held stays held: until it execs or exits, the child must only make raw syscalls
 /// (nothing that allocates or locks).
+///
+/// The generic syscall table of aarch64 and riscv64 has no `fork`: there it is
+/// `clone(SIGCHLD)` with no new stack, which is what `fork` is in the kernel.
 #[inline]
 pub unsafe fn fork() -> Result<i32, Errno> {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "arm"))]
     // SAFETY: the caller's contract.
-    check_int(unsafe { syscall0(nr::FORK) })
+    let ret = unsafe { syscall0(nr::FORK) };
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "arm")))]
+    // SAFETY: the caller's contract. The flags ask for nothing shared and SIGCHLD at
+    // exit; with no new stack the child runs on a copy of ours, as after fork; the
+    // parent-tid, tls and child-tid arguments (whose order differs by arch) are unused.
+    let ret = unsafe { crate::arch::syscall5(nr::CLONE, super::SIGCHLD as usize, 0, 0, 0, 0) };
+    check_int(ret)
 }
 
 /// `wait4(2)` without resource usage: waits for a child (`pid` > 0: that one, -1: any)

@@ -1,9 +1,11 @@
 //! The kernel's structs, as `#[repr(C)]` types, written once for every architecture.
 //!
 //! The size fields (`iov_len`, `msg_iovlen`, `msg_controllen`, `cmsg_len`) are the
-//! kernel's `__kernel_size_t`, [`KernelSize`]: `u32` on x86, `u64` on x86_64. Their
-//! setters take a `usize` and store it at that width. The layout of each type is checked
-//! at compile time, size and every field offset, for each architecture.
+//! kernel's `__kernel_size_t`, [`KernelSize`]: `u32` on the 32-bit targets (x86, arm),
+//! `u64` on the 64-bit ones (x86_64, aarch64, riscv64). Their setters take a `usize` and
+//! store it at that width. The layout of each type is checked at compile time, size and
+//! every field offset: the 64-bit targets share one layout, the 32-bit ones another (ARM
+//! EABI lays these structs out as i386 does).
 
 use core::ffi::c_void;
 use core::mem::{offset_of, size_of};
@@ -215,7 +217,7 @@ impl Default for SockaddrUn {
 pub const SUN_PATH_OFFSET: usize = offset_of!(SockaddrUn, sun_path);
 
 /// `struct timeval` as the kernel's `SO_RCVTIMEO_OLD` / `SO_SNDTIMEO_OLD` take it
-/// (`long` fields: 32-bit on x86).
+/// (`long` fields: 32-bit on x86 and arm).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timeval {
@@ -271,7 +273,7 @@ const_assert_eq!(offset_of!(Cmsghdr, cmsg_len), 0);
 const_assert_eq!(offset_of!(Mmsghdr, msg_hdr), 0);
 const_assert_eq!(offset_of!(Timeval, tv_sec), 0);
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(target_pointer_width = "64")]
 mod layout {
     use super::*;
     const_assert_eq!(size_of::<KernelSize>(), 8);
@@ -293,7 +295,7 @@ mod layout {
     const_assert_eq!(offset_of!(Timeval, tv_usec), 8);
 }
 
-#[cfg(target_arch = "x86")]
+#[cfg(target_pointer_width = "32")]
 mod layout {
     use super::*;
     const_assert_eq!(size_of::<KernelSize>(), 4);

@@ -10,21 +10,44 @@
 
 use baremsg::sys::{self, raw};
 
+/// `__AUDIT_ARCH_64BIT` and `__AUDIT_ARCH_LE` (linux/audit.h).
+const AUDIT_64BIT: u32 = 0x8000_0000;
+const AUDIT_LE: u32 = 0x4000_0000;
+
 #[cfg(target_arch = "x86_64")]
 mod arch {
-    /// `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
-    pub const AUDIT_ARCH: u32 = 62 | 0x8000_0000 | 0x4000_0000;
-    pub const SYS_SECCOMP: usize = 317;
+    /// `AUDIT_ARCH_X86_64`: `EM_X86_64`, 64-bit, little-endian.
+    pub const AUDIT_ARCH: u32 = 62 | super::AUDIT_64BIT | super::AUDIT_LE;
 }
 
 #[cfg(target_arch = "x86")]
 mod arch {
-    /// `EM_386 | __AUDIT_ARCH_LE`.
-    pub const AUDIT_ARCH: u32 = 3 | 0x4000_0000;
-    pub const SYS_SECCOMP: usize = 354;
+    /// `AUDIT_ARCH_I386`: `EM_386`, little-endian.
+    pub const AUDIT_ARCH: u32 = 3 | super::AUDIT_LE;
 }
 
-pub use arch::{AUDIT_ARCH, SYS_SECCOMP};
+#[cfg(target_arch = "aarch64")]
+mod arch {
+    /// `AUDIT_ARCH_AARCH64`: `EM_AARCH64`, 64-bit, little-endian.
+    pub const AUDIT_ARCH: u32 = 183 | super::AUDIT_64BIT | super::AUDIT_LE;
+}
+
+#[cfg(target_arch = "arm")]
+mod arch {
+    /// `AUDIT_ARCH_ARM`: `EM_ARM`, little-endian.
+    pub const AUDIT_ARCH: u32 = 40 | super::AUDIT_LE;
+}
+
+#[cfg(target_arch = "riscv64")]
+mod arch {
+    /// `AUDIT_ARCH_RISCV64`: `EM_RISCV`, 64-bit, little-endian.
+    pub const AUDIT_ARCH: u32 = 243 | super::AUDIT_64BIT | super::AUDIT_LE;
+}
+
+/// `seccomp(2)`, which baremsg does not wrap: libc's number for the target.
+pub const SYS_SECCOMP: usize = libc::SYS_seccomp as usize;
+
+pub use arch::AUDIT_ARCH;
 
 pub const SECCOMP_SET_MODE_FILTER: usize = 1;
 /// `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog)`: the way in before `seccomp(2)`.
@@ -158,4 +181,11 @@ fn hand_written_seccomp_and_bpf_numbers_and_layouts_match_libc() {
     assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_X86_64 as u32);
     #[cfg(target_arch = "x86")]
     assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_386 as u32);
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_AARCH64 as u32);
+    #[cfg(target_arch = "arm")]
+    assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_ARM as u32);
+    #[cfg(target_arch = "riscv64")]
+    assert_eq!(AUDIT_ARCH & 0xffff, libc::EM_RISCV as u32);
+    assert_eq!(AUDIT_64BIT | AUDIT_LE, 0xc000_0000);
 }

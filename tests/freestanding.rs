@@ -1,19 +1,21 @@
 //! The freestanding example (`examples/freestanding/`: no std, no libc, its own `_start`)
-//! builds for x86_64 and for i686, links as a static executable with no program
-//! interpreter, and runs: its parent passes a forked child a pipe (`SCM_RIGHTS`) and its
-//! credentials (`SCM_CREDENTIALS`), and it exits 0 only when the child saw both.
+//! builds for the target this suite runs on, links as a static executable with no
+//! program interpreter, and runs: its parent passes a forked child a pipe
+//! (`SCM_RIGHTS`) and its credentials (`SCM_CREDENTIALS`), and it exits 0 only when the
+//! child saw both; started under a notify manager, it sends `READY=1` first.
 //!
-//! The program is built by a nested cargo into `freestanding/` beside this suite's
-//! `CARGO_TARGET_TMPDIR` (`target/freestanding/` for a plain `cargo test`): x86_64 with
-//! the cargo running this suite (`$CARGO`), i686 with Debian's `/usr/bin/cargo` and
-//! `/usr/bin/rustc`. Both tests run in every suite, x86_64 or i686: the result does not
-//! depend on the suite's own target, but the toolchain does: the x86_64 suite builds the
-//! x86_64 program with rustup's rustc and rust-lld, the i686 suite with Debian's rustc
-//! and GNU ld; `RUSTFLAGS` (`--cfg baremsg_socketcall`, `--cfg baremsg_direct`) is passed
-//! on, so the i686 program is checked on each forced socket path too.
+//! The program is built by a nested cargo (the one running this suite, `$CARGO`, with
+//! its `RUSTC` and `RUSTFLAGS`: `--cfg baremsg_socketcall` on i686, `+thumb-mode` on
+//! armv7) into `freestanding/` beside this suite's `CARGO_TARGET_TMPDIR`, for the suite's
+//! own target, so every suite checks its own target and toolchain: x86_64 with rustup's
+//! rustc and rust-lld, the others with Debian's rustc and GNU ld, riscv64 with `core`
+//! built from source (`-Zbuild-std=core`) where the toolchain has no riscv64 `core`.
+//! Under qemu-user the program runs through the emulator (`tests/target`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod target;
 
 const PACKAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/freestanding");
 const BINARY: &str = "baremsg-freestanding";
@@ -25,10 +27,55 @@ fn target_dir() -> PathBuf {
     tmp.parent().unwrap_or(tmp).join("freestanding")
 }
 
+/// The target triple this suite was built for: the directory cargo put it under when
+/// given `--target`, else the host's (a plain `cargo test`).
+fn own_triple() -> String {
+    let exe = std::env::current_exe().expect("current_exe");
+    // <target dir>/[<triple>/]<profile>/deps/<test>-<hash>
+    let above_profile = exe.ancestors().nth(3).and_then(Path::file_name);
+    match above_profile.and_then(|n| n.to_str()) {
+        Some(name) if name.contains("-linux-") => name.to_owned(),
+        _ => if cfg!(target_arch = "x86_64") {
+            "x86_64-unknown-linux-gnu"
+        } else if cfg!(target_arch = "x86") {
+            "i686-unknown-linux-gnu"
+        } else if cfg!(target_arch = "aarch64") {
+            "aarch64-unknown-linux-gnu"
+        } else if cfg!(target_arch = "arm") {
+            "armv7-unknown-linux-gnueabihf"
+        } else {
+            "riscv64gc-unknown-linux-gnu"
+        }
+        .to_owned(),
+    }
+}
+
+/// Whether the compiler running this suite has a prebuilt `core` for `triple` (Debian
+/// 12 ships none for riscv64: then `core` is built from source).
+fn has_core(rustc: &std::ffi::OsStr, triple: &str) -> bool {
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let lib = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(triple)
+        .join("lib");
+    std::fs::read_dir(lib).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    })
+}
+
 /// Builds the example in release mode for `triple` with `cargo`, and returns the path of
 /// the binary. Panics with cargo's output if the build fails.
 fn build(mut cargo: Command, triple: &str) -> PathBuf {
     let dir = target_dir();
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    if !has_core(&rustc, triple) {
+        cargo.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=core");
+    }
     let out = cargo
         .args([
             "build",
@@ -139,7 +186,7 @@ fn check(cargo: Command, triple: &str, class: u32, machine: u16) -> PathBuf {
     );
     assert!(l.loads >= 1, "{}: no PT_LOAD: {l:?}", bin.display());
 
-    let run = Command::new(&bin)
+    let run = target::command(&bin)
         .env_remove("NOTIFY_SOCKET")
         .output()
         .expect("cannot run the example");
@@ -169,7 +216,7 @@ fn check_notify(bin: &Path, triple: &str) {
         .socket()
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
-    let mut child = Command::new(bin)
+    let mut child = target::command(bin)
         .env("NOTIFY_SOCKET", format!("@{name}"))
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -182,7 +229,7 @@ fn check_notify(bin: &Path, triple: &str) {
     let me = (baremsg::sys::geteuid(), baremsg::sys::getegid());
     assert_eq!(ready.credentials().map(|c| (c.uid, c.gid)), Some(me));
     assert!(status.success(), "{status}");
-    let out = Command::new(bin)
+    let out = target::command(bin)
         .env("NOTIFY_SOCKET", "relative/path")
         .output()
         .expect("run");
@@ -191,35 +238,26 @@ fn check_notify(bin: &Path, triple: &str) {
     assert!(err.contains("READY=1 failed: errno 22"), "{err}");
 }
 
-#[test]
-#[cfg_attr(miri, ignore = "runs cargo and the program it builds")]
-fn freestanding_x86_64_is_static_passes_an_fd_and_credentials_and_notifies() {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let bin = check(Command::new(cargo), "x86_64-unknown-linux-gnu", 64, 62);
-    check_notify(&bin, "x86_64");
-}
+/// `EI_CLASS` and `e_machine` of the suite's own target.
+const ELF: (u32, u16) = if cfg!(target_arch = "x86_64") {
+    (64, 62) // EM_X86_64
+} else if cfg!(target_arch = "x86") {
+    (32, 3) // EM_386
+} else if cfg!(target_arch = "aarch64") {
+    (64, 183) // EM_AARCH64
+} else if cfg!(target_arch = "arm") {
+    (32, 40) // EM_ARM
+} else {
+    (64, 243) // EM_RISCV
+};
 
 #[test]
 #[cfg_attr(miri, ignore = "runs cargo and the program it builds")]
-fn freestanding_i686_is_static_passes_an_fd_and_credentials_and_notifies() {
-    let std_dir = Path::new("/usr/lib/rustlib/i686-unknown-linux-gnu/lib");
-    let has_std = std::fs::read_dir(std_dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
-    });
-    assert!(
-        Path::new("/usr/bin/rustc").exists() && Path::new("/usr/bin/cargo").exists() && has_std,
-        "building for i686 needs Debian's rustc and cargo (/usr/bin) and the i386 std \
-         ({}): run .ci/install-i686",
-        std_dir.display()
-    );
-    let mut cargo = Command::new("/usr/bin/cargo");
-    cargo
-        .env("RUSTC", "/usr/bin/rustc")
-        .env("RUSTDOC", "/usr/bin/rustdoc");
-    let bin = check(cargo, "i686-unknown-linux-gnu", 32, 3);
-    check_notify(&bin, "i686");
+fn freestanding_program_is_static_passes_an_fd_and_credentials_and_notifies() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let triple = own_triple();
+    let bin = check(Command::new(cargo), &triple, ELF.0, ELF.1);
+    check_notify(&bin, &triple);
 }
 
 #[test]

@@ -95,14 +95,11 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         // word (`space` is a whole number of words, at least the header's two), then
         // write the header and the data over the part of it they cover. One store, no
         // call to memset.
-        put(&mut msg[space - WORD..], &[0; WORD]);
+        put_n(&mut msg[space - WORD..], [0; WORD]);
         let (hdr, rest) = msg.split_at_mut(HDR);
-        put(
-            &mut hdr[..KS],
-            &(cmsg_len(data_len) as KernelSize).to_ne_bytes(),
-        );
-        put(&mut hdr[KS..KS + 4], &level.to_ne_bytes());
-        put(&mut hdr[KS + 4..], &ty.to_ne_bytes());
+        put_n(hdr, (cmsg_len(data_len) as KernelSize).to_ne_bytes());
+        put_n(&mut hdr[KS..], level.to_ne_bytes());
+        put_n(&mut hdr[KS + 4..], ty.to_ne_bytes());
         fill(&mut rest[..data_len]);
         self.len = start + space;
         Ok(())
@@ -123,11 +120,11 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
         self.push(SOL_SOCKET, SCM_RIGHTS, fds.len() * 4, |data| {
             if let ([fd], Some(slot)) = (fds, data.get_mut(..4)) {
                 // One fd, the common case, without a call to memcpy.
-                put(slot, &fd.as_raw_fd().to_ne_bytes());
+                put_n(slot, fd.as_raw_fd().to_ne_bytes());
                 return;
             }
             for (slot, fd) in data.chunks_exact_mut(4).zip(fds) {
-                put(slot, &fd.as_raw_fd().to_ne_bytes());
+                put_n(slot, fd.as_raw_fd().to_ne_bytes());
             }
         })?;
         self.fds = count;
@@ -139,9 +136,9 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
     #[inline]
     pub fn push_credentials(&mut self, cred: &Ucred) -> Result<(), Error> {
         self.push(SOL_SOCKET, SCM_CREDENTIALS, size_of::<Ucred>(), |data| {
-            put(&mut data[0..4], &cred.pid.to_ne_bytes());
-            put(&mut data[4..8], &cred.uid.to_ne_bytes());
-            put(&mut data[8..12], &cred.gid.to_ne_bytes());
+            put_n(data, cred.pid.to_ne_bytes());
+            put_n(&mut data[4..], cred.uid.to_ne_bytes());
+            put_n(&mut data[8..], cred.gid.to_ne_bytes());
         })
     }
 
@@ -197,6 +194,16 @@ impl<'b, 'fd> Encoder<'b, 'fd> {
             fds: self.fds,
             _fds: PhantomData,
         }
+    }
+}
+
+/// Writes the `N` bytes of `src` at the start of `dst` (at least `N` long: the callers'
+/// slices are cut to fit), as one store where the target has one of that width: a
+/// byte loop (`put`) stays a loop at `opt-level = "s"` on some targets (arm, riscv64).
+#[inline(always)]
+fn put_n<const N: usize>(dst: &mut [MaybeUninit<u8>], src: [u8; N]) {
+    if let Some(d) = dst.first_chunk_mut::<N>() {
+        *d = src.map(MaybeUninit::new);
     }
 }
 

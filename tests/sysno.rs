@@ -9,6 +9,7 @@
 //! `+thumb-mode`) checks against the other two; the numbers are the same constants as
 //! in the ARM-code suite, which checks all three.
 
+#[cfg(not(baremsg_thumb))]
 use baremsg::sys;
 #[cfg(not(baremsg_thumb))]
 use syscalls::Sysno;
@@ -17,6 +18,9 @@ use syscalls::Sysno;
 #[allow(clippy::unnecessary_cast)]
 mod table {
     use baremsg::sys::raw::nr;
+    /// A constant's name, its value, and the same call's number in linux-raw-sys, the
+    /// syscalls crate and libc.
+    pub type Entry = (&'static str, usize, usize, Option<usize>, Option<i64>);
     #[cfg(not(baremsg_thumb))]
     macro_rules! sysno {
         ($name:ident) => {

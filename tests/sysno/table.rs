@@ -4,7 +4,7 @@
 // no `SYS_` constant for it).
 
 #[cfg(target_arch = "x86_64")]
-pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
+pub const TABLE: &[Entry] = &[
     ("READ", nr::READ, linux_raw_sys::general::__NR_read as usize, sysno!(read), Some(libc::SYS_read as i64)),
     ("WRITE", nr::WRITE, linux_raw_sys::general::__NR_write as usize, sysno!(write), Some(libc::SYS_write as i64)),
     ("CLOSE", nr::CLOSE, linux_raw_sys::general::__NR_close as usize, sysno!(close), Some(libc::SYS_close as i64)),
@@ -92,7 +92,7 @@ pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
 ];
 
 #[cfg(target_arch = "x86")]
-pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
+pub const TABLE: &[Entry] = &[
     ("EXIT", nr::EXIT, linux_raw_sys::general::__NR_exit as usize, sysno!(exit), Some(libc::SYS_exit as i64)),
     ("FORK", nr::FORK, linux_raw_sys::general::__NR_fork as usize, sysno!(fork), Some(libc::SYS_fork as i64)),
     ("READ", nr::READ, linux_raw_sys::general::__NR_read as usize, sysno!(read), Some(libc::SYS_read as i64)),
@@ -188,7 +188,7 @@ pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
 ];
 
 #[cfg(target_arch = "aarch64")]
-pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
+pub const TABLE: &[Entry] = &[
     ("EPOLL_CREATE1", nr::EPOLL_CREATE1, linux_raw_sys::general::__NR_epoll_create1 as usize, sysno!(epoll_create1), Some(libc::SYS_epoll_create1 as i64)),
     ("EPOLL_CTL", nr::EPOLL_CTL, linux_raw_sys::general::__NR_epoll_ctl as usize, sysno!(epoll_ctl), Some(libc::SYS_epoll_ctl as i64)),
     ("EPOLL_PWAIT", nr::EPOLL_PWAIT, linux_raw_sys::general::__NR_epoll_pwait as usize, sysno!(epoll_pwait), Some(libc::SYS_epoll_pwait as i64)),
@@ -274,7 +274,7 @@ pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
 ];
 
 #[cfg(target_arch = "arm")]
-pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
+pub const TABLE: &[Entry] = &[
     ("EXIT", nr::EXIT, linux_raw_sys::general::__NR_exit as usize, sysno!(exit), Some(libc::SYS_exit as i64)),
     ("FORK", nr::FORK, linux_raw_sys::general::__NR_fork as usize, sysno!(fork), Some(libc::SYS_fork as i64)),
     ("READ", nr::READ, linux_raw_sys::general::__NR_read as usize, sysno!(read), Some(libc::SYS_read as i64)),
@@ -369,7 +369,7 @@ pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
 ];
 
 #[cfg(target_arch = "riscv64")]
-pub const TABLE: &[(&str, usize, usize, Option<usize>, Option<i64>)] = &[
+pub const TABLE: &[Entry] = &[
     ("EPOLL_CREATE1", nr::EPOLL_CREATE1, linux_raw_sys::general::__NR_epoll_create1 as usize, sysno!(epoll_create1), Some(libc::SYS_epoll_create1 as i64)),
     ("EPOLL_CTL", nr::EPOLL_CTL, linux_raw_sys::general::__NR_epoll_ctl as usize, sysno!(epoll_ctl), Some(libc::SYS_epoll_ctl as i64)),
     ("EPOLL_PWAIT", nr::EPOLL_PWAIT, linux_raw_sys::general::__NR_epoll_pwait as usize, sysno!(epoll_pwait), Some(libc::SYS_epoll_pwait as i64)),

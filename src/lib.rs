@@ -50,9 +50,11 @@ pub mod activation;
 pub mod cmsg;
 pub mod errno;
 mod error;
+pub mod event;
 pub mod fd;
 pub mod io;
 pub mod notify;
+pub mod process;
 pub mod sys;
 pub mod unix;
 

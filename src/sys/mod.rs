@@ -6,20 +6,26 @@
 //! the fds they create is the caller's business; the safe layers build on them.
 
 mod consts;
+mod cred;
+mod event;
 mod io;
 mod mm;
 mod process;
 mod socket;
 mod time;
 mod types;
+mod wait;
 
 pub use consts::*;
+pub use cred::*;
+pub use event::*;
 pub use io::*;
 pub use mm::*;
 pub use process::*;
 pub use socket::*;
 pub use time::*;
 pub use types::*;
+pub use wait::*;
 
 use crate::Errno;
 

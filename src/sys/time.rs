@@ -50,7 +50,7 @@ impl Timespec {
 #[cfg(target_pointer_width = "32")]
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct Timespec32 {
+pub(super) struct Timespec32 {
     tv_sec: i32,
     tv_nsec: i32,
 }
@@ -58,7 +58,7 @@ struct Timespec32 {
 #[cfg(target_pointer_width = "32")]
 impl Timespec32 {
     /// `t` if its seconds fit in 32 bits (`EOVERFLOW` otherwise, as the kernel says).
-    fn from(t: &Timespec) -> Result<Self, Errno> {
+    pub(super) fn from(t: &Timespec) -> Result<Self, Errno> {
         Ok(Self {
             tv_sec: i32::try_from(t.tv_sec).map_err(|_| Errno::EOVERFLOW)?,
             tv_nsec: i32::try_from(t.tv_nsec).map_err(|_| Errno::EINVAL)?,

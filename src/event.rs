@@ -1,0 +1,187 @@
+//! Waiting for several things at once, for a supervisor's loop: [`Epoll`] over any fds
+//! (a notify socket, a child's [`Pidfd`](crate::process::Pidfd), a signalfd, a
+//! [`TimerFd`]), and timers as fds. No allocation, no libc; every fd close-on-exec.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use baremsg::event::{Epoll, TimerFd, READABLE};
+//! use baremsg::sys::{EpollEvent, CLOCK_MONOTONIC};
+//! # fn main() -> Result<(), baremsg::Errno> {
+//! # let (sock, _) = baremsg::unix::UnixDatagram::pair().unwrap();
+//! let timeout = TimerFd::new(CLOCK_MONOTONIC)?;
+//! timeout.set(Duration::from_secs(5), None)?;
+//! let epoll = Epoll::new()?;
+//! epoll.add(&sock, READABLE, 1)?;
+//! epoll.add(&timeout, READABLE, 2)?;
+//! let mut events = [EpollEvent::default(); 8];
+//! for ev in epoll.wait(&mut events, None)? {
+//!     match ev.data {
+//!         1 => { /* a message is waiting */ }
+//!         _ => { /* five seconds passed */ }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use core::time::Duration;
+
+use crate::fd::{self, AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use crate::sys::{self, EpollEvent, Itimerspec, Timespec};
+use crate::Errno;
+
+/// `EPOLLIN`: readable (a pidfd: its process exited; a timerfd: it expired).
+pub const READABLE: u32 = sys::EPOLLIN;
+/// `EPOLLOUT`: writable.
+pub const WRITABLE: u32 = sys::EPOLLOUT;
+
+/// An epoll instance (`epoll(7)`), close-on-exec.
+#[derive(Debug)]
+pub struct Epoll {
+    fd: OwnedFd,
+}
+
+impl Epoll {
+    /// `epoll_create1(EPOLL_CLOEXEC)`.
+    pub fn new() -> Result<Self, Errno> {
+        // SAFETY: epoll_create1 returns a new fd that nobody else owns; it is wrapped at once.
+        let fd = unsafe { OwnedFd::from_raw_fd(sys::epoll_create1(sys::EPOLL_CLOEXEC)?) };
+        Ok(Self { fd })
+    }
+
+    fn ctl(&self, op: i32, fd: BorrowedFd<'_>, events: u32, data: u64) -> Result<(), Errno> {
+        let ev = EpollEvent { events, data };
+        // SAFETY: `ev` is readable; `fd` is borrowed, so open.
+        unsafe { sys::epoll_ctl(self.fd.as_raw_fd(), op, fd.as_raw_fd(), &ev) }
+    }
+
+    /// Watches `fd` for `events` (`READABLE`, `WRITABLE`, or any `EPOLL*` flags); each
+    /// event comes back with `data`. The epoll instance holds on to the open file, not to
+    /// the borrow: remove it with [`delete`](Self::delete) before closing `fd` (an fd
+    /// closed while watched stays watched while any copy of it is open).
+    pub fn add(&self, fd: impl AsFd, events: u32, data: u64) -> Result<(), Errno> {
+        self.ctl(sys::EPOLL_CTL_ADD, fd.as_fd(), events, data)
+    }
+
+    /// Changes what `fd` is watched for.
+    pub fn modify(&self, fd: impl AsFd, events: u32, data: u64) -> Result<(), Errno> {
+        self.ctl(sys::EPOLL_CTL_MOD, fd.as_fd(), events, data)
+    }
+
+    /// Stops watching `fd`.
+    pub fn delete(&self, fd: impl AsFd) -> Result<(), Errno> {
+        // SAFETY: a null event is allowed for EPOLL_CTL_DEL; `fd` is open.
+        unsafe {
+            sys::epoll_ctl(
+                self.fd.as_raw_fd(),
+                sys::EPOLL_CTL_DEL,
+                fd.as_fd().as_raw_fd(),
+                core::ptr::null(),
+            )
+        }
+    }
+
+    /// `epoll_pwait(2)`: waits until something is ready or `timeout` passes (`None`:
+    /// forever; rounded up to whole milliseconds) and returns the events stored in
+    /// `events` (empty on timeout). `EINTR` when a signal interrupts the wait (reported,
+    /// not retried, as everywhere in baremsg).
+    pub fn wait<'e>(
+        &self,
+        events: &'e mut [EpollEvent],
+        timeout: Option<Duration>,
+    ) -> Result<&'e [EpollEvent], Errno> {
+        let ms = match timeout {
+            None => -1,
+            Some(t) => {
+                let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
+                i32::try_from(ms).unwrap_or(i32::MAX)
+            }
+        };
+        // SAFETY: the kernel writes at most `events.len()` entries.
+        let n = unsafe { sys::epoll_pwait(self.fd.as_raw_fd(), events, ms) }?;
+        Ok(&events[..n.min(events.len())])
+    }
+}
+
+impl AsFd for Epoll {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A timer read through an fd (`timerfd_create(2)`), close-on-exec: readable once it has
+/// expired; [`read`](Self::read) says how many times.
+#[derive(Debug)]
+pub struct TimerFd {
+    fd: OwnedFd,
+}
+
+impl TimerFd {
+    /// A disarmed timer on `clock` (`CLOCK_MONOTONIC` for timeouts, `CLOCK_BOOTTIME` to
+    /// count suspend, `CLOCK_REALTIME`).
+    pub fn new(clock: i32) -> Result<Self, Errno> {
+        // SAFETY: timerfd_create returns a new fd that nobody else owns; it is wrapped at once.
+        let fd = unsafe { OwnedFd::from_raw_fd(sys::timerfd_create(clock, sys::TFD_CLOEXEC)?) };
+        Ok(Self { fd })
+    }
+
+    /// Arms the timer to expire `after` from now (a zero duration expires at once, not
+    /// "disarm"), then every `interval` if given.
+    pub fn set(&self, after: Duration, interval: Option<Duration>) -> Result<(), Errno> {
+        let mut value = Timespec::from_duration(after);
+        if value == Timespec::default() {
+            value.tv_nsec = 1; // zero would disarm
+        }
+        self.settime(0, value, interval)
+    }
+
+    /// Arms the timer to expire at `deadline` on its clock (`clock_gettime`'s time), then
+    /// every `interval` if given. A deadline already past expires at once.
+    pub fn set_deadline(
+        &self,
+        deadline: Timespec,
+        interval: Option<Duration>,
+    ) -> Result<(), Errno> {
+        let mut value = deadline;
+        if value == Timespec::default() {
+            value.tv_nsec = 1;
+        }
+        self.settime(sys::TFD_TIMER_ABSTIME, value, interval)
+    }
+
+    /// Disarms the timer.
+    pub fn disarm(&self) -> Result<(), Errno> {
+        self.settime(0, Timespec::default(), None)
+    }
+
+    fn settime(
+        &self,
+        flags: i32,
+        value: Timespec,
+        interval: Option<Duration>,
+    ) -> Result<(), Errno> {
+        let spec = Itimerspec {
+            it_interval: interval.map(Timespec::from_duration).unwrap_or_default(),
+            it_value: value,
+        };
+        // SAFETY: `fd` is a timerfd.
+        unsafe { sys::timerfd_settime(self.fd.as_raw_fd(), flags, &spec) }
+    }
+
+    /// How many times the timer expired since it was set or last read (at least 1);
+    /// waits for the first expiry unless the fd is nonblocking (then `EAGAIN`).
+    pub fn read(&self) -> Result<u64, Errno> {
+        let mut n = [0u8; 8];
+        let got = fd::read(self.fd.as_fd(), &mut n)?;
+        if got != 8 {
+            return Err(Errno::EIO);
+        }
+        Ok(u64::from_ne_bytes(n))
+    }
+}
+
+impl AsFd for TimerFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

@@ -17,6 +17,8 @@
 //!   sending and receiving fds and credentials;
 //! - [`fd`]: owned and borrowed fds; [`io`]: iovec-shaped buffers; [`Errno`] and
 //!   [`Error`]: the errors;
+//! - [`process`] and [`event`]: for supervisors: pidfds, waiting for children, the child
+//!   subreaper, dropping privileges; epoll and timers as fds;
 //! - [`notify`] and [`activation`]: the init-system protocols built on them, both sides
 //!   of each: readiness notification (`NOTIFY_SOCKET`, `sd_notify`) and socket activation
 //!   (`LISTEN_FDS`, `sd_listen_fds`), with the environment given as byte strings.

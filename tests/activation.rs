@@ -329,7 +329,7 @@ fn taken_fds_come_typed_named_and_close_on_exec() {
         place_as_passed(fds);
         for fd in 3..3 + n as RawFd {
             // SAFETY: open, placed above.
-            assert!(!unsafe { BorrowedFd::borrow_raw(fd) }.is_cloexec().unwrap());
+            assert!(!baremsg::fd::is_cloexec(unsafe { BorrowedFd::borrow_raw(fd) }).unwrap());
         }
         let pid = our_pid();
         let names = b"web:pkt:dgram:conn:seqconn:tcp:pipe";
@@ -356,7 +356,7 @@ fn taken_fds_come_typed_named_and_close_on_exec() {
         for (i, t) in taken.iter().enumerate() {
             assert_eq!(t.socket.as_fd().as_raw_fd(), 3 + i as RawFd);
             assert!(
-                t.socket.as_fd().is_cloexec().unwrap(),
+                baremsg::fd::is_cloexec(t.socket.as_fd()).unwrap(),
                 "fd {} cloexec",
                 3 + i
             );
@@ -434,7 +434,7 @@ fn a_promised_fd_that_is_not_open_is_refused_and_nothing_taken() {
         for fd in [3, 4] {
             assert!(is_open(fd), "fd {fd} left alone");
             // SAFETY: open, checked.
-            assert!(!unsafe { BorrowedFd::borrow_raw(fd) }.is_cloexec().unwrap());
+            assert!(!baremsg::fd::is_cloexec(unsafe { BorrowedFd::borrow_raw(fd) }).unwrap());
         }
         // Taking the two that are there works, and fds not taken from the iterator are
         // closed with it.
@@ -637,7 +637,10 @@ fn spawn_passes_sockets_names_and_the_childs_own_pid_and_the_child_notifies() {
     );
     child.wait_ok();
     // The parent's sockets are untouched: still close-on-exec, still working.
-    assert!(listener.as_fd().is_cloexec().unwrap() && dgram.as_fd().is_cloexec().unwrap());
+    assert!(
+        baremsg::fd::is_cloexec(listener.as_fd()).unwrap()
+            && baremsg::fd::is_cloexec(dgram.as_fd()).unwrap()
+    );
     let again = UnixStream::connect(&web_addr).unwrap();
     drop(again);
     assert!(listener.accept().is_ok());
@@ -877,7 +880,7 @@ fn the_kind_of_any_fd_is_read_from_the_fd_itself() {
     let a = Activated::classify(memfd);
     assert_eq!(a.kind(), "other");
     let fd: OwnedFd = a.into();
-    assert!(fd.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(fd.as_fd()).unwrap());
 }
 
 #[cfg(feature = "std")]

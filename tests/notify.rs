@@ -292,7 +292,7 @@ fn ready_and_status_reach_the_manager_with_our_credentials() {
             .take_pidfd()
             .expect("SO_PASSPIDFD is on: a pidfd comes along");
         assert_eq!(pidfd_pid(pidfd.as_fd()), sys::getpid());
-        assert!(pidfd.as_fd().is_cloexec().unwrap());
+        assert!(baremsg::fd::is_cloexec(pidfd.as_fd()).unwrap());
     }
     drop(n);
 
@@ -433,7 +433,9 @@ fn stored_fds_arrive_named_and_working() {
     assert_eq!(n.fd_count(), 2);
     let fds: Vec<OwnedFd> = n.take_fds().collect();
     assert_eq!(n.fds().count(), 0);
-    assert!(fds.iter().all(|f| f.as_fd().is_cloexec().unwrap()));
+    assert!(fds
+        .iter()
+        .all(|f| baremsg::fd::is_cloexec(f.as_fd()).unwrap()));
     assert_eq!(read_to_end(fds[0].as_fd()), b"kept state");
     fd::write_all(fds[1].as_fd(), b"through the stored end").unwrap();
     drop(fds);

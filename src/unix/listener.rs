@@ -98,7 +98,7 @@ impl<K: SocketKind> Listener<K> {
 
     /// Sets or clears nonblocking mode: `accept` fails with `EAGAIN` when no client waits.
     pub fn set_nonblocking(&self, on: bool) -> Result<(), Error> {
-        Ok(self.fd.as_fd().set_nonblocking(on)?)
+        Ok(crate::fd::set_nonblocking(&self.fd, on)?)
     }
 }
 
@@ -114,9 +114,8 @@ mod std_interop {
 
     impl From<std::os::unix::net::UnixListener> for UnixListener {
         fn from(l: std::os::unix::net::UnixListener) -> Self {
-            let fd: std::os::fd::OwnedFd = l.into();
             Self {
-                fd: fd.into(),
+                fd: l.into(),
                 _kind: PhantomData,
             }
         }
@@ -124,8 +123,7 @@ mod std_interop {
 
     impl From<UnixListener> for std::os::unix::net::UnixListener {
         fn from(l: UnixListener) -> Self {
-            let fd: std::os::fd::OwnedFd = l.fd.into();
-            fd.into()
+            l.fd.into()
         }
     }
 }

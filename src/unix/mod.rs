@@ -82,20 +82,6 @@ macro_rules! owned_fd_impls {
                     .finish()
             }
         }
-
-        #[cfg(feature = "std")]
-        impl<K: SocketKind> std::os::fd::AsFd for $ty<K> {
-            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                self.fd.borrow().into()
-            }
-        }
-
-        #[cfg(feature = "std")]
-        impl<K: SocketKind> std::os::fd::AsRawFd for $ty<K> {
-            fn as_raw_fd(&self) -> crate::fd::RawFd {
-                crate::fd::AsRawFd::as_raw_fd(&self.fd)
-            }
-        }
     };
 }
 

@@ -555,7 +555,7 @@ impl<K: SocketKind> Socket<K> {
 
     /// Sets or clears nonblocking mode: calls that would wait fail with `EAGAIN`.
     pub fn set_nonblocking(&self, on: bool) -> Result<(), Error> {
-        Ok(self.fd.as_fd().set_nonblocking(on)?)
+        Ok(crate::fd::set_nonblocking(&self.fd, on)?)
     }
 
     /// Shuts down one or both halves of the connection (`shutdown(2)`).
@@ -588,7 +588,7 @@ impl<K: SocketKind> Socket<K> {
     /// Another socket for the same connection, close-on-exec.
     pub fn try_clone(&self) -> Result<Self, Error> {
         Ok(Self {
-            fd: self.fd.try_clone()?,
+            fd: crate::fd::try_clone(&self.fd)?,
             _kind: PhantomData,
         })
     }
@@ -720,17 +720,15 @@ mod std_interop {
         ($ours:ty, $std:ty) => {
             impl From<$std> for $ours {
                 fn from(s: $std) -> Self {
-                    let fd: std::os::fd::OwnedFd = s.into();
                     Self {
-                        fd: fd.into(),
+                        fd: s.into(),
                         _kind: PhantomData,
                     }
                 }
             }
             impl From<$ours> for $std {
                 fn from(s: $ours) -> Self {
-                    let fd: std::os::fd::OwnedFd = s.fd.into();
-                    fd.into()
+                    s.fd.into()
                 }
             }
         };

@@ -21,8 +21,8 @@ use baremsg::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use baremsg::notify::{NotifyListener, MAX_MESSAGE};
 use baremsg::sys;
 use baremsg::unix::{
-    Datagram, Listener, Seqpacket, Socket, SocketKind, Stream, UnixAddr, UnixDatagram,
-    UnixListener, UnixSeqpacket, UnixSeqpacketListener, UnixStream,
+    ConnectionKind, Datagram, Listener, Seqpacket, Socket, SocketKind, Stream, UnixAddr,
+    UnixDatagram, UnixListener, UnixSeqpacket, UnixSeqpacketListener, UnixStream,
 };
 use baremsg::{Errno, Error};
 
@@ -41,7 +41,7 @@ fn abstract_addr(what: &str) -> (UnixAddr, String) {
 }
 
 /// Connects to `addr`, retrying while the other side is not listening yet.
-fn connect_retry<K: SocketKind>(addr: &UnixAddr) -> Socket<K> {
+fn connect_retry<K: ConnectionKind>(addr: &UnixAddr) -> Socket<K> {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         match Socket::<K>::connect(addr) {

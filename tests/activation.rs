@@ -747,7 +747,16 @@ fn spawn_checks_names_and_the_buffer_before_starting_anything() {
         Err(ActivationError::InvalidFdName { index: 1 })
     );
     assert_eq!(
-        base.names(&[b"", b"c"]).spawn(&mut buf),
+        base.names(&[b"a", b"\x7f"]).spawn(&mut buf),
+        Err(ActivationError::InvalidFdName { index: 1 })
+    );
+    // An empty name is valid (systemd's fdname_is_valid) beside others, but not as the
+    // only one: `LISTEN_FDNAMES=` reads as no names in libsystemd.
+    assert_eq!(
+        Spawn::new(c"/bin/true", &argv)
+            .fds(&fds[..1])
+            .names(&[b""])
+            .spawn(&mut buf),
         Err(ActivationError::InvalidFdName { index: 0 })
     );
 

@@ -126,7 +126,9 @@ impl<'a> Spawn<'a> {
     }
 
     /// One name per fd, for `LISTEN_FDNAMES`; each must pass
-    /// [`is_valid_fd_name`](crate::notify::is_valid_fd_name).
+    /// [`is_valid_fd_name`](crate::notify::is_valid_fd_name), as systemd checks them:
+    /// empty names are allowed, except for a lone fd (`LISTEN_FDNAMES=` reads as no
+    /// names in libsystemd).
     pub fn names(mut self, names: &'a [&'a [u8]]) -> Self {
         self.names = Some(names);
         self
@@ -182,6 +184,14 @@ impl<'a> Spawn<'a> {
             }
             if let Some(index) = names.iter().position(|name| !is_valid_fd_name(name)) {
                 return Err(ActivationError::InvalidFdName { index });
+            }
+            // Empty names are valid (systemd's `fdname_is_valid`), and `a::b` keeps one
+            // between two others, but `LISTEN_FDNAMES=` alone is read by libsystemd's
+            // `sd_listen_fds_with_names` as no names, not one empty name.
+            if let [name] = names {
+                if name.is_empty() {
+                    return Err(ActivationError::InvalidFdName { index: 0 });
+                }
             }
         }
         let floor = RawFd::try_from(n)

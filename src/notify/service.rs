@@ -58,11 +58,11 @@ pub fn notify_std(state: &[u8]) -> Result<bool, NotifyError> {
     }
 }
 
-/// Checks an fd name as systemd does (`fdname_is_valid`): 1 to 255 bytes of printable
-/// ASCII, no `:` (which separates names in `LISTEN_FDNAMES`).
+/// Checks an fd name as systemd does (`fdname_is_valid`, for `FDNAME=` and
+/// `LISTEN_FDNAMES`): at most 255 bytes of printable ASCII (0x20 to 0x7e), no `:` (which
+/// separates names in `LISTEN_FDNAMES`). The empty name is valid, as in systemd.
 pub fn is_valid_fd_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
+    name.len() <= 255
         && name
             .iter()
             .all(|&b| (b' '..=b'~').contains(&b) && b != b':')

@@ -179,3 +179,35 @@ impl fmt::Debug for UnixAddr {
         write!(f, "UnixAddr(\"{self}\")")
     }
 }
+
+#[cfg(feature = "std")]
+mod std_interop {
+    use super::UnixAddr;
+    use crate::Error;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    /// A filesystem path address, as [`UnixAddr::from_path`] (std's sockets take paths).
+    impl TryFrom<&Path> for UnixAddr {
+        type Error = Error;
+        fn try_from(path: &Path) -> Result<Self, Error> {
+            UnixAddr::from_path(path.as_os_str().as_bytes())
+        }
+    }
+
+    /// A filesystem path address, as [`UnixAddr::from_path`].
+    impl TryFrom<&OsStr> for UnixAddr {
+        type Error = Error;
+        fn try_from(path: &OsStr) -> Result<Self, Error> {
+            UnixAddr::from_path(path.as_bytes())
+        }
+    }
+
+    impl UnixAddr {
+        /// The path, if this is a filesystem address, as a std [`Path`].
+        pub fn as_std_path(&self) -> Option<&Path> {
+            self.as_path().map(|p| Path::new(OsStr::from_bytes(p)))
+        }
+    }
+}

@@ -26,6 +26,22 @@ static TAKEN: AtomicBool = AtomicBool::new(false);
 /// (`LISTEN_PID` is this process, `LISTEN_FDS` a count that fits under the fd limit,
 /// `LISTEN_FDNAMES`, if set, has one name per fd). Nothing is owned yet: see
 /// [`take_fds`](Self::take_fds).
+///
+/// ```
+/// use baremsg::activation::{ActivationError, ListenEnv};
+///
+/// # fn main() -> Result<(), ActivationError> {
+/// let pid = baremsg::sys::getpid().to_string();
+/// let env = [format!("LISTEN_PID={pid}"), "LISTEN_FDS=2".into(), "LISTEN_FDNAMES=web:admin".into()];
+/// let listen = ListenEnv::from_env(env.iter().map(|e| e.as_bytes()))?.expect("activated");
+/// assert_eq!(listen.count(), 2);
+/// assert!(listen.names().eq([&b"web"[..], b"admin"]));
+/// // Meant for another process (a parent's variables leaked into a child):
+/// let wrong = ListenEnv::from_values(Some(b"1"), Some(b"2"), None);
+/// assert!(matches!(wrong, Err(ActivationError::WrongPid { .. })));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListenEnv<'e> {
     count: usize,

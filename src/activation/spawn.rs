@@ -67,18 +67,28 @@ pub enum SpawnStep {
 /// runs the program with `LISTEN_FDS`, `LISTEN_PID` (the child's own pid) and, if names
 /// are given, `LISTEN_FDNAMES` added to the environment.
 ///
-/// ```no_run
+/// ```
 /// use baremsg::activation::{ExecBuf, Spawn};
 /// use baremsg::fd::AsFd;
-/// use baremsg::unix::{UnixAddr, UnixListener};
+/// use baremsg::sys;
+/// use baremsg::unix::UnixStream;
 /// # fn main() -> Result<(), baremsg::activation::ActivationError> {
-/// let web = UnixListener::bind(&UnixAddr::from_path(b"/run/web.sock")?)?;
-/// let pid = Spawn::new(c"/usr/bin/webd", &[c"webd"])
+/// let (ours, theirs) = UnixStream::pair()?;
+/// // The child finds `theirs` at fd 3 with LISTEN_FDS=1, LISTEN_FDNAMES=conn.
+/// let pid = Spawn::new(c"/bin/sh", &[c"sh", c"-c", c"echo \"$LISTEN_FDNAMES\" >&3"])
 ///     .env(&[c"PATH=/usr/bin:/bin"])
-///     .fds(&[web.as_fd()])
-///     .names(&[b"web"])
+///     .fds(&[theirs.as_fd()])
+///     .names(&[b"conn"])
 ///     .spawn(&mut ExecBuf::<16, 512>::new())?;
-/// # let _ = pid; Ok(())
+/// drop(theirs);
+/// let mut status = 0;
+/// // SAFETY: `pid` is our child, reaped once.
+/// unsafe { sys::wait4(pid, &mut status, 0) }?;
+/// assert!(sys::wifexited(status) && sys::wexitstatus(status) == 0);
+/// let mut buf = [0u8; 8];
+/// assert_eq!(ours.recv(&mut buf)?, 5);
+/// assert_eq!(&buf[..5], b"conn\n");
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug)]

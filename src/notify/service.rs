@@ -28,6 +28,19 @@ pub const DEFAULT_BARRIER_TIMEOUT: Duration = Duration::from_secs(5);
 /// the manager's receive queue is full. The kernel attaches the sender's credentials
 /// itself when the manager asked for them (`SO_PASSCRED`), which is how the manager
 /// learns who sent what.
+///
+/// ```
+/// use baremsg::notify::{NotifyError, NotifySocket};
+///
+/// # fn main() -> Result<(), NotifyError> {
+/// let s = NotifySocket::parse(b"@manager")?;
+/// assert_eq!(s.addr().as_abstract(), Some(&b"manager"[..]));
+/// assert_eq!(NotifySocket::parse(b"run/notify"), Err(NotifyError::RelativeSocketPath));
+/// // No NOTIFY_SOCKET: not started by a manager, nothing to do.
+/// assert_eq!(NotifySocket::from_env([&b"PATH=/bin"[..]])?, None);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotifySocket {
     addr: UnixAddr,

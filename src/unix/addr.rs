@@ -7,6 +7,20 @@ use crate::sys::{SockaddrUn, SUN_PATH_LEN, SUN_PATH_OFFSET};
 use crate::Error;
 
 /// A Unix socket address (`struct sockaddr_un` and its length).
+///
+/// ```
+/// use baremsg::unix::{AddrKind, UnixAddr};
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let path = UnixAddr::parse(b"/run/app.sock")?;
+/// assert_eq!(path.kind(), AddrKind::Path(b"/run/app.sock"));
+/// let name = UnixAddr::parse(b"@app")?; // the abstract namespace
+/// assert_eq!(name.as_abstract(), Some(&b"app"[..]));
+/// assert_eq!(name.to_string(), "@app");
+/// assert!(UnixAddr::from_path(&[b'x'; 108]).is_err()); // does not fit in sun_path
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy)]
 pub struct UnixAddr {
     raw: SockaddrUn,

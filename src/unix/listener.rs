@@ -11,6 +11,21 @@ use crate::sys::{self, SockaddrUn};
 use crate::{Errno, Error};
 
 /// A listening socket whose accepted connections are [`Socket<K>`]s. Close-on-exec.
+///
+/// ```
+/// use baremsg::unix::{UnixAddr, UnixSeqpacket, UnixSeqpacketListener};
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let addr = UnixAddr::from_abstract(format!("doc-listener-{}", std::process::id()).as_bytes())?;
+/// let listener = UnixSeqpacketListener::bind(&addr)?;
+/// listener.set_backlog(16)?;
+/// let _client = UnixSeqpacket::connect(&addr)?;
+/// let conn = listener.incoming().next().unwrap()?;
+/// assert!(conn.peer_addr()?.is_unnamed());
+/// assert_eq!(listener.local_addr()?, addr);
+/// # Ok(())
+/// # }
+/// ```
 pub struct Listener<K: SocketKind> {
     fd: OwnedFd,
     _kind: PhantomData<K>,

@@ -50,16 +50,79 @@ impl SocketKind for Seqpacket {
 }
 
 /// A Unix socket of kind `K`, close-on-exec. Closed when dropped.
+///
+/// ```
+/// use baremsg::unix::{Socket, Stream};
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let (a, b) = Socket::<Stream>::pair()?; // a UnixStream pair
+/// a.send(b"ping")?;
+/// let mut buf = [0u8; 4];
+/// assert_eq!(b.recv(&mut buf)?, 4);
+/// assert_eq!(b.peer_cred()?.pid, baremsg::sys::getpid());
+/// # Ok(())
+/// # }
+/// ```
 pub struct Socket<K: SocketKind> {
     fd: OwnedFd,
     _kind: PhantomData<K>,
 }
 
 /// A connected `SOCK_STREAM` Unix socket.
+///
+/// ```
+/// use baremsg::unix::{UnixAddr, UnixListener, UnixStream};
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let addr = UnixAddr::from_abstract(format!("doc-stream-{}", std::process::id()).as_bytes())?;
+/// let listener = UnixListener::bind(&addr)?;
+/// let client = UnixStream::connect(&addr)?;
+/// let (server, _) = listener.accept()?;
+/// client.send(b"hello")?;
+/// let mut buf = [0u8; 8];
+/// assert_eq!(server.recv(&mut buf)?, 5);
+/// // Control data needs a payload byte on a stream, or it would vanish: refused.
+/// let (r, _w) = baremsg::fd::pipe()?;
+/// use baremsg::fd::AsFd;
+/// assert_eq!(client.send_fds(b"", &[r.as_fd()]), Err(baremsg::Error::ControlWithoutPayload));
+/// # Ok(())
+/// # }
+/// ```
 pub type UnixStream = Socket<Stream>;
 /// A `SOCK_DGRAM` Unix socket, bound, connected, or neither.
+///
+/// ```
+/// use baremsg::unix::{UnixAddr, UnixDatagram};
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let addr = UnixAddr::from_abstract(format!("doc-dgram-{}", std::process::id()).as_bytes())?;
+/// let server = UnixDatagram::bind(&addr)?;
+/// let client = UnixDatagram::unbound()?;
+/// client.send_to(b"to an address", &addr)?;
+/// client.connect(&addr)?; // as std's: this socket, from now on
+/// client.send(b"connected")?;
+/// let mut buf = [0u8; 16];
+/// assert_eq!(server.recv_from(&mut buf)?.0, 13);
+/// assert_eq!(server.recv(&mut buf)?, 9);
+/// # Ok(())
+/// # }
+/// ```
 pub type UnixDatagram = Socket<Datagram>;
 /// A connected `SOCK_SEQPACKET` Unix socket.
+///
+/// ```
+/// use baremsg::io::IoSliceMut;
+/// use baremsg::unix::UnixSeqpacket;
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let (a, b) = UnixSeqpacket::pair()?;
+/// a.send(b"one message")?;
+/// let mut small = [0u8; 3];
+/// let got = b.recv_msg(&mut [IoSliceMut::new(&mut small)], &mut [])?;
+/// assert!(got.is_truncated()); // boundaries are kept: the rest is dropped, and said so
+/// # Ok(())
+/// # }
+/// ```
 pub type UnixSeqpacket = Socket<Seqpacket>;
 
 /// Which half of a connection [`Socket::shutdown`] closes.

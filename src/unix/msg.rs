@@ -104,7 +104,8 @@ fn empty_on_stream(fd: BorrowedFd<'_>, ty: Option<i32>, bufs: &[IoSlice<'_>]) ->
 
 /// Sends `buf` on the socket `fd` (`send(2)`, as `sendto` with `MSG_NOSIGNAL`: a closed
 /// peer is `EPIPE`, not `SIGPIPE`); returns the bytes sent.
-#[inline]
+// Always: the hot path of `Socket::send`/`recv`, which i686 builds did not inline.
+#[inline(always)]
 pub fn send(fd: impl AsFd, buf: &[u8]) -> Result<usize, Error> {
     // SAFETY: `buf` is readable for its length; no address.
     Ok(unsafe {
@@ -122,7 +123,8 @@ pub fn send(fd: impl AsFd, buf: &[u8]) -> Result<usize, Error> {
 /// Receives into `buf` from the socket `fd` (`recv(2)`, as `recvfrom`); returns the bytes
 /// received (0: end of stream). A datagram longer than `buf` is cut short silently: use
 /// [`recv_msg`] to learn of it.
-#[inline]
+// Always: the hot path of `Socket::send`/`recv`, which i686 builds did not inline.
+#[inline(always)]
 pub fn recv(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Error> {
     // SAFETY: `buf` is writable for its length; no address.
     Ok(unsafe {

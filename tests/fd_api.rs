@@ -7,6 +7,9 @@ use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd
 use baremsg::unix::UnixStream;
 use baremsg::Errno;
 
+#[cfg(feature = "std")]
+mod files;
+
 /// Takes any fd the way library code written for both builds would.
 fn raw_of(fd: impl AsFd) -> RawFd {
     fd.as_fd().as_raw_fd()
@@ -85,20 +88,10 @@ fn fd_flags_are_free_functions_over_any_fd() {
 #[cfg(feature = "std")]
 #[test]
 fn with_std_the_fd_types_are_std_s_own() {
-    use std::io::{Read, Seek, Write};
+    use std::io::Read;
     // No conversion anywhere: std's File in, std's OwnedFd out.
     let (a, b) = UnixStream::pair().unwrap();
-    let path = std::env::temp_dir().join(format!("baremsg-fd-api-{}", std::process::id()));
-    let mut file = std::fs::File::options()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    file.write_all(b"std's own").unwrap();
-    file.rewind().unwrap();
+    let file = files::file_with(b"std's own");
     a.send_fds(b"f", &[file.as_fd()]).unwrap();
     let mut slots = [None];
     b.recv_fds(&mut [0u8; 1], &mut slots).unwrap();

@@ -2,10 +2,9 @@
 //! through baremsg's functions over any fd: no `unsafe`, no conversion between fd types,
 //! and std's `File`s in and out.
 
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
-use std::path::PathBuf;
 
 use baremsg::cmsg::{space_for_credentials, space_for_fds, CmsgBuf};
 use baremsg::io::{IoSlice, IoSliceMut};
@@ -13,29 +12,8 @@ use baremsg::sys::{self, Ucred};
 use baremsg::unix::{self, UnixAddr};
 use baremsg::Error;
 
-fn temp_path(tag: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    std::env::temp_dir().join(format!(
-        "baremsg-std-{}-{tag}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-fn file_with(data: &[u8]) -> std::fs::File {
-    let path = temp_path("file");
-    let mut f = std::fs::File::options()
-        .create_new(true)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f.write_all(data).unwrap();
-    f.rewind().unwrap();
-    f
-}
+mod files;
+use files::{file_with, temp_path};
 
 fn text_of(fd: OwnedFd) -> String {
     let mut s = String::new();

@@ -3,7 +3,7 @@
 //! fd types (with `std`, baremsg's are std's), on current-thread and multi-thread
 //! runtimes. Received fds are used as `tokio::fs::File`s.
 
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use baremsg::cmsg::{space_for_credentials, space_for_fds, CmsgBuf};
@@ -13,6 +13,9 @@ use baremsg::{sys, Errno, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{UnixDatagram, UnixStream};
 use tokio::runtime::{Builder, Runtime};
+
+mod files;
+use files::file_with;
 
 fn current_thread() -> Runtime {
     Builder::new_current_thread().enable_all().build().unwrap()
@@ -24,28 +27,6 @@ fn multi_thread() -> Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// A std file holding `data`, already unlinked, offset at 0.
-fn file_with(data: &[u8]) -> std::fs::File {
-    use std::io::Seek;
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "baremsg-tokio-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut f = std::fs::File::options()
-        .create_new(true)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f.write_all(data).unwrap();
-    f.rewind().unwrap();
-    f
 }
 
 /// Reads all of a received fd through tokio's File.

@@ -11,6 +11,9 @@ use baremsg::unix::{
 };
 use baremsg::{Errno, Error};
 
+#[cfg(feature = "std")]
+mod files;
+
 /// A pipe with `data` written into it: (read end, write end).
 fn pipe_with(data: &[u8]) -> (OwnedFd, OwnedFd) {
     let (r, w) = fd::pipe().unwrap();
@@ -730,7 +733,7 @@ fn std_sockets_convert_both_ways_and_pass_fds() {
     let (sa, sb) = std::os::unix::net::UnixStream::pair().unwrap();
     let a: UnixStream = sa.into();
     let mut sb: std::os::unix::net::UnixStream = UnixStream::from(sb).into();
-    let f = tempfile_with(b"std file");
+    let f = files::file_with(b"std file");
     // With `std`, baremsg's fd types are std's: a File's fd goes in as is.
     a.send_fds(b"s", &[f.as_fd()]).unwrap();
     let b: UnixStream = sb.try_clone().unwrap().into();
@@ -744,21 +747,4 @@ fn std_sockets_convert_both_ways_and_pass_fds() {
     sb.write_all(b"w").unwrap();
     let err: std::io::Error = Error::TooManyFds { count: 300 }.into();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-}
-
-#[cfg(feature = "std")]
-fn tempfile_with(data: &[u8]) -> std::fs::File {
-    use std::io::{Seek, Write};
-    let path = std::env::temp_dir().join(String::from_utf8(unique("file")).unwrap());
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f.write_all(data).unwrap();
-    f.rewind().unwrap();
-    f
 }

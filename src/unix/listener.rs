@@ -8,7 +8,7 @@ use super::sockopt::{self, is_listening, kind_of};
 use super::{Seqpacket, Socket, SocketKind, Stream, UnixAddr};
 use crate::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use crate::sys::{self, SockaddrUn};
-use crate::{Errno, Error};
+use crate::Error;
 
 /// A listening socket whose accepted connections are [`Socket<K>`]s. Close-on-exec.
 ///
@@ -132,25 +132,6 @@ impl<K: SocketKind> Listener<K> {
     /// message from the first one on.
     pub fn set_pass_cred(&self, on: bool) -> Result<(), Error> {
         sockopt::set_pass_cred(&self.fd, on)
-    }
-
-    /// Sets or clears nonblocking mode (`O_NONBLOCK`): `accept` fails with `EAGAIN` when
-    /// no client waits.
-    pub fn set_nonblocking(&self, on: bool) -> Result<(), Error> {
-        Ok(crate::fd::set_nonblocking(&self.fd, on)?)
-    }
-
-    /// The pending socket error, cleared by reading it (`SO_ERROR`).
-    pub fn take_error(&self) -> Result<Option<Errno>, Error> {
-        sockopt::take_error(&self.fd)
-    }
-
-    /// Another fd for the same listening socket, close-on-exec (`F_DUPFD_CLOEXEC`).
-    pub fn try_clone(&self) -> Result<Self, Error> {
-        Ok(Self {
-            fd: crate::fd::try_clone(&self.fd)?,
-            _kind: PhantomData,
-        })
     }
 }
 

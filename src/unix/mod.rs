@@ -128,9 +128,31 @@
 //!   does not walk it again.
 
 /// The fd traits of `$ty<K>`, a type holding an `OwnedFd` in `fd` and its kind in
-/// `_kind`: [`Socket`] and [`Listener`]. `$from_raw_doc` documents `from_raw_fd`.
+/// `_kind`: [`Socket`] and [`Listener`], and the methods they share over their fd.
+/// `$from_raw_doc` documents `from_raw_fd`.
 macro_rules! owned_fd_impls {
     ($ty:ident, $from_raw_doc:literal) => {
+        impl<K: SocketKind> $ty<K> {
+            /// Sets or clears nonblocking mode (`O_NONBLOCK`): calls that would wait
+            /// (`recv`, `send`, `accept`) fail with `EAGAIN`.
+            pub fn set_nonblocking(&self, on: bool) -> Result<(), crate::Error> {
+                Ok(crate::fd::set_nonblocking(&self.fd, on)?)
+            }
+
+            /// The pending socket error, cleared by reading it (`SO_ERROR`).
+            pub fn take_error(&self) -> Result<Option<crate::Errno>, crate::Error> {
+                sockopt::take_error(&self.fd)
+            }
+
+            /// Another fd for the same socket, close-on-exec (`F_DUPFD_CLOEXEC`).
+            pub fn try_clone(&self) -> Result<Self, crate::Error> {
+                Ok(Self {
+                    fd: crate::fd::try_clone(&self.fd)?,
+                    _kind: core::marker::PhantomData,
+                })
+            }
+        }
+
         impl<K: SocketKind> crate::fd::AsFd for $ty<K> {
             fn as_fd(&self) -> crate::fd::BorrowedFd<'_> {
                 crate::fd::AsFd::as_fd(&self.fd)
@@ -182,7 +204,7 @@ mod addr;
 mod listener;
 mod msg;
 mod socket;
-mod sockopt;
+pub(crate) mod sockopt;
 
 pub use addr::{AddrKind, UnixAddr};
 pub use listener::{Incoming, Listener, UnixListener, UnixSeqpacketListener, DEFAULT_BACKLOG};

@@ -9,7 +9,7 @@ use crate::cmsg::Cmsgs;
 use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use crate::io::{IoSlice, IoSliceMut};
 use crate::sys::{self, SockaddrUn, Ucred};
-use crate::{Errno, Error};
+use crate::Error;
 
 mod sealed {
     pub trait Sealed {}
@@ -347,12 +347,6 @@ impl<K: SocketKind> Socket<K> {
         sockopt::write_timeout(&self.fd)
     }
 
-    /// Sets or clears nonblocking mode (`O_NONBLOCK`): calls that would wait fail with
-    /// `EAGAIN`.
-    pub fn set_nonblocking(&self, on: bool) -> Result<(), Error> {
-        Ok(crate::fd::set_nonblocking(&self.fd, on)?)
-    }
-
     /// Shuts down one or both halves of the connection (`shutdown(2)`).
     pub fn shutdown(&self, how: Shutdown) -> Result<(), Error> {
         sockopt::shutdown(&self.fd, how)
@@ -366,19 +360,6 @@ impl<K: SocketKind> Socket<K> {
     /// The address of the peer (`getpeername(2)`).
     pub fn peer_addr(&self) -> Result<UnixAddr, Error> {
         sockopt::peer_addr(&self.fd)
-    }
-
-    /// The pending socket error, cleared by reading it (`SO_ERROR`).
-    pub fn take_error(&self) -> Result<Option<Errno>, Error> {
-        sockopt::take_error(&self.fd)
-    }
-
-    /// Another socket for the same connection, close-on-exec (`F_DUPFD_CLOEXEC`).
-    pub fn try_clone(&self) -> Result<Self, Error> {
-        Ok(Self {
-            fd: crate::fd::try_clone(&self.fd)?,
-            _kind: PhantomData,
-        })
     }
 }
 

@@ -13,7 +13,7 @@ use crate::sys::{self, SockaddrUn, Timeval, Ucred};
 use crate::{Errno, Error};
 
 /// `getsockopt(fd, SOL_SOCKET, name)` into a `T` that starts as `val`.
-fn get<T: Copy>(fd: BorrowedFd<'_>, name: i32, mut val: T) -> Result<T, Errno> {
+pub(crate) fn get<T: Copy>(fd: BorrowedFd<'_>, name: i32, mut val: T) -> Result<T, Errno> {
     let mut len = size_of::<T>() as u32;
     // SAFETY: `val` is writable for `len` bytes.
     unsafe {

@@ -100,7 +100,14 @@ fn with_std_the_fd_types_are_std_s_own() {
     let mut text = String::new();
     received.read_to_string(&mut text).unwrap();
     assert_eq!(text, "std's own");
-    // One trait, not two: `as_fd` on a baremsg socket is not ambiguous.
+    // One trait, not two: `as_fd` on a baremsg socket is not ambiguous, and a socket
+    // goes into std's OwnedFd and std's socket types as it is.
     use std::os::fd::AsFd as _;
-    let _: std::os::fd::BorrowedFd<'_> = a.as_fd();
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&a);
+    assert_eq!(a.as_fd().as_raw_fd(), raw);
+    let owned: std::os::fd::OwnedFd = a.into();
+    let std_sock = std::os::unix::net::UnixStream::from(owned);
+    assert_eq!(std::os::fd::IntoRawFd::into_raw_fd(std_sock), raw);
+    // SAFETY: `raw` was given up by into_raw_fd just now; nothing else owns it.
+    drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
 }

@@ -83,7 +83,7 @@ fn run() -> Result<(), Fail> {
         writeln!(report, "listen_vars_left {left}")?;
     }
     for (name, socket) in &fds {
-        let cloexec = socket.as_fd().is_cloexec()?;
+        let cloexec = baremsg::fd::is_cloexec(socket.as_fd())?;
         let addr = local_addr(socket).map_or("-".to_owned(), |a| a.to_string());
         writeln!(
             report,

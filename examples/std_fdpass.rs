@@ -1,6 +1,7 @@
 //! fd passing for programs that use std, through baremsg's `std` feature: a pair of
 //! std `UnixStream`s becomes baremsg sockets, a std `File` travels with `SCM_RIGHTS`,
-//! and what arrives is a std `File` again. baremsg's errors convert into
+//! and what arrives is a std `File` again, with no conversion between fd types (with
+//! `std`, baremsg's `OwnedFd` and `BorrowedFd` are std's). baremsg's errors convert into
 //! `std::io::Error`, so `?` works in an `io::Result` function.
 //!
 //! ```text
@@ -37,9 +38,9 @@ fn main() -> io::Result<()> {
         file.as_raw_fd()
     );
 
-    // std's BorrowedFd converts into baremsg's; the borrow keeps the file open until
-    // the send is done.
-    a.send_fds(b"f", &[file.as_fd().into()])?;
+    // With the `std` feature baremsg's fd types are std's: the File's BorrowedFd goes
+    // in as is, and the borrow keeps the file open until the send is done.
+    a.send_fds(b"f", &[file.as_fd()])?;
     println!("sender: passed fd {} with SCM_RIGHTS", file.as_raw_fd());
 
     let mut byte = [0u8; 1];
@@ -48,9 +49,9 @@ fn main() -> io::Result<()> {
     let Some(fd) = slots[0].take() else {
         return Err(io::Error::other("no fd arrived"));
     };
-    let cloexec = fd.borrow().is_cloexec()?;
-    // baremsg's OwnedFd converts into std's, and that into a File.
-    let mut received = File::from(std::os::fd::OwnedFd::from(fd));
+    let cloexec = baremsg::fd::is_cloexec(&fd)?;
+    // What arrives is std's OwnedFd, which becomes a File.
+    let mut received = File::from(fd);
     println!(
         "receiver: got {} byte and fd {} (close-on-exec: {cloexec})",
         got.bytes,

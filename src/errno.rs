@@ -3,6 +3,18 @@
 //! architecture shares), converts the raw system call return convention (`-4095..=-1`) into
 //! a typed error, and knows the symbolic name and a short description of every
 //! errno the kernel defines, without allocating and without `libc`.
+//!
+//! ```
+//! use baremsg::Errno;
+//!
+//! let e = Errno::from_raw(2);
+//! assert_eq!(e, Errno::ENOENT);
+//! assert_eq!(e.name(), Some("ENOENT"));
+//! assert_eq!(e.description(), Some("No such file or directory"));
+//! // The raw syscall return convention: -4095..=-1 is an error.
+//! assert_eq!(Errno::from_ret(-9), Some(Errno::EBADF));
+//! assert_eq!(Errno::from_ret(3), None);
+//! ```
 
 use core::fmt;
 

@@ -1,5 +1,22 @@
 //! Buffers for scatter/gather I/O, laid out as the kernel's `struct iovec` so a slice of
 //! them is passed to `sendmsg`/`recvmsg` as is.
+//!
+//! ```
+//! use baremsg::cmsg::Cmsgs;
+//! use baremsg::io::{IoSlice, IoSliceMut};
+//! use baremsg::unix::UnixSeqpacket;
+//!
+//! # fn main() -> Result<(), baremsg::Error> {
+//! let (a, b) = UnixSeqpacket::pair()?;
+//! // Gather: one message from two buffers; scatter: into two others.
+//! a.send_msg(&[IoSlice::new(b"head:"), IoSlice::new(b"body")], &Cmsgs::empty())?;
+//! let (mut x, mut y) = ([0u8; 3], [0u8; 8]);
+//! let got = b.recv_msg(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)], &mut [])?;
+//! assert_eq!(got.bytes, 9);
+//! assert_eq!((&x, &y[..6]), (b"hea", &b"d:body"[..]));
+//! # Ok(())
+//! # }
+//! ```
 
 use core::fmt;
 use core::marker::PhantomData;

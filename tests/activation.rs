@@ -22,8 +22,8 @@ use baremsg::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use baremsg::notify::{NotifyListener, MAX_MESSAGE};
 use baremsg::sys;
 use baremsg::unix::{
-    Datagram, Listener, Seqpacket, Socket, SocketKind, Stream, UnixAddr, UnixDatagram,
-    UnixListener, UnixSeqpacket, UnixSeqpacketListener, UnixStream,
+    ConnectionKind, Datagram, Listener, Seqpacket, Socket, SocketKind, Stream, UnixAddr,
+    UnixDatagram, UnixListener, UnixSeqpacket, UnixSeqpacketListener, UnixStream,
 };
 use baremsg::{Errno, Error};
 
@@ -42,7 +42,7 @@ fn abstract_addr(what: &str) -> (UnixAddr, String) {
 }
 
 /// Connects to `addr`, retrying while the other side is not listening yet.
-fn connect_retry<K: SocketKind>(addr: &UnixAddr) -> Socket<K> {
+fn connect_retry<K: ConnectionKind>(addr: &UnixAddr) -> Socket<K> {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         match Socket::<K>::connect(addr) {
@@ -330,7 +330,7 @@ fn taken_fds_come_typed_named_and_close_on_exec() {
         place_as_passed(fds);
         for fd in 3..3 + n as RawFd {
             // SAFETY: open, placed above.
-            assert!(!unsafe { BorrowedFd::borrow_raw(fd) }.is_cloexec().unwrap());
+            assert!(!baremsg::fd::is_cloexec(unsafe { BorrowedFd::borrow_raw(fd) }).unwrap());
         }
         let pid = our_pid();
         let names = b"web:pkt:dgram:conn:seqconn:tcp:pipe";
@@ -357,7 +357,7 @@ fn taken_fds_come_typed_named_and_close_on_exec() {
         for (i, t) in taken.iter().enumerate() {
             assert_eq!(t.socket.as_fd().as_raw_fd(), 3 + i as RawFd);
             assert!(
-                t.socket.as_fd().is_cloexec().unwrap(),
+                baremsg::fd::is_cloexec(t.socket.as_fd()).unwrap(),
                 "fd {} cloexec",
                 3 + i
             );
@@ -435,7 +435,7 @@ fn a_promised_fd_that_is_not_open_is_refused_and_nothing_taken() {
         for fd in [3, 4] {
             assert!(is_open(fd), "fd {fd} left alone");
             // SAFETY: open, checked.
-            assert!(!unsafe { BorrowedFd::borrow_raw(fd) }.is_cloexec().unwrap());
+            assert!(!baremsg::fd::is_cloexec(unsafe { BorrowedFd::borrow_raw(fd) }).unwrap());
         }
         // Taking the two that are there works, and fds not taken from the iterator are
         // closed with it.
@@ -640,7 +640,10 @@ fn spawn_passes_sockets_names_and_the_childs_own_pid_and_the_child_notifies() {
     );
     child.wait_ok();
     // The parent's sockets are untouched: still close-on-exec, still working.
-    assert!(listener.as_fd().is_cloexec().unwrap() && dgram.as_fd().is_cloexec().unwrap());
+    assert!(
+        baremsg::fd::is_cloexec(listener.as_fd()).unwrap()
+            && baremsg::fd::is_cloexec(dgram.as_fd()).unwrap()
+    );
     let again = UnixStream::connect(&web_addr).unwrap();
     drop(again);
     assert!(listener.accept().is_ok());
@@ -747,7 +750,16 @@ fn spawn_checks_names_and_the_buffer_before_starting_anything() {
         Err(ActivationError::InvalidFdName { index: 1 })
     );
     assert_eq!(
-        base.names(&[b"", b"c"]).spawn(&mut buf),
+        base.names(&[b"a", b"\x7f"]).spawn(&mut buf),
+        Err(ActivationError::InvalidFdName { index: 1 })
+    );
+    // An empty name is valid (systemd's fdname_is_valid) beside others, but not as the
+    // only one: `LISTEN_FDNAMES=` reads as no names in libsystemd.
+    assert_eq!(
+        Spawn::new(c"/bin/true", &argv)
+            .fds(&fds[..1])
+            .names(&[b""])
+            .spawn(&mut buf),
         Err(ActivationError::InvalidFdName { index: 0 })
     );
 
@@ -880,7 +892,7 @@ fn the_kind_of_any_fd_is_read_from_the_fd_itself() {
     let a = Activated::classify(memfd);
     assert_eq!(a.kind(), "other");
     let fd: OwnedFd = a.into();
-    assert!(fd.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(fd.as_fd()).unwrap());
 }
 
 #[cfg(feature = "std")]

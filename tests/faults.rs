@@ -360,7 +360,7 @@ fn open_fds() -> Result<usize, i32> {
 /// Every fd is open (`F_GETFD` succeeds).
 fn all_open(fds: &[BorrowedFd<'_>]) -> Result<(), i32> {
     for f in fds {
-        or(f.is_cloexec(), code::CLOSED)?;
+        or(baremsg::fd::is_cloexec(f), code::CLOSED)?;
     }
     Ok(())
 }
@@ -534,7 +534,7 @@ fn sendmsg_case(e: Errno) -> Result<(), i32> {
 fn recvmsg_case(e: Errno) -> Result<(), i32> {
     let (tx, rx) = or(UnixSeqpacket::pair(), code::SETUP)?;
     let (r, w) = or(fd::pipe(), code::SETUP)?;
-    or(r.as_fd().set_nonblocking(true), code::SETUP)?;
+    or(baremsg::fd::set_nonblocking(r.as_fd(), true), code::SETUP)?;
     ensure(tx.send_fds(b"x", &[w.as_fd()]) == Ok(1), code::SETUP)?;
     drop(w); // now only in flight
     let base = open_fds()?;
@@ -838,7 +838,7 @@ fn interrupted_send() -> Result<(), i32> {
     }
     or(tx.set_nonblocking(false), code::SETUP)?;
     let (r, w) = or(fd::pipe(), code::SETUP)?;
-    or(r.as_fd().set_nonblocking(true), code::SETUP)?;
+    or(baremsg::fd::set_nonblocking(r.as_fd(), true), code::SETUP)?;
     let base = open_fds()?;
 
     tick(ignore_signal, false, Duration::from_millis(5))?;

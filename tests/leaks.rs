@@ -159,7 +159,7 @@ fn control_buffer_too_small_taken() {
             "taken fds stay open"
         );
         for (i, f) in taken.iter().enumerate() {
-            assert!(f.as_fd().is_cloexec().unwrap());
+            assert!(baremsg::fd::is_cloexec(f.as_fd()).unwrap());
             assert_eq!(contents(f.as_fd()), [i as u8], "fd {i} is pipe {i}");
         }
     }

@@ -263,7 +263,7 @@ fn receiver<K: SocketKind>(
                 "{}: fd {i} of message {seq}",
                 K::NAME
             );
-            assert!(f.as_fd().is_cloexec().unwrap());
+            assert!(baremsg::fd::is_cloexec(f.as_fd()).unwrap());
         }
         totals.arrived.fetch_add(want as u64, Ordering::Relaxed);
         totals

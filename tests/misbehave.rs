@@ -38,14 +38,14 @@ fn read_some(fd: BorrowedFd<'_>) -> Vec<u8> {
 
 /// Whether `fd` is open.
 fn is_open(fd: BorrowedFd<'_>) -> bool {
-    fd.is_cloexec().is_ok()
+    baremsg::fd::is_cloexec(fd).is_ok()
 }
 
 /// A pipe whose read end is nonblocking: `read` says EAGAIN while a writer exists
 /// anywhere (here or in flight), 0 once none is left.
 fn watched_pipe() -> (OwnedFd, OwnedFd) {
     let (r, w) = fd::pipe().unwrap();
-    r.as_fd().set_nonblocking(true).unwrap();
+    baremsg::fd::set_nonblocking(r.as_fd(), true).unwrap();
     (r, w)
 }
 
@@ -154,7 +154,7 @@ fn fds_sent_before_the_peer_closes_arrive_owned_and_working() {
             assert!(!got.control_truncated);
             assert_eq!(open_fd_count(), base + 5);
             let [a, b] = slots.map(Option::unwrap);
-            assert!(a.as_fd().is_cloexec().unwrap());
+            assert!(baremsg::fd::is_cloexec(a.as_fd()).unwrap());
             fd::write_all(a.as_fd(), b"one").unwrap();
             fd::write_all(b.as_fd(), b"two").unwrap();
             assert_eq!(read_some(r1.as_fd()), b"one");
@@ -643,7 +643,7 @@ fn without_capabilities_forged_credentials_are_eperm_even_for_root() {
 fn fd_limit_case(limit: Option<u64>) -> Result<(), i32> {
     let (tx, rx) = or(UnixDatagram::pair(), 10)?;
     let (r, w) = or(fd::pipe(), 11)?;
-    or(r.as_fd().set_nonblocking(true), 11)?;
+    or(baremsg::fd::set_nonblocking(r.as_fd(), true), 11)?;
     let copies = [w.as_fd(); sys::SCM_MAX_FD];
     ensure(tx.send_fds(b"many", &copies) == Ok(4), 12)?;
     drop(w);

@@ -250,14 +250,7 @@ fn invalid_fd_names_are_refused() {
     let (l, s) = manager();
     let (_r, w) = fd::pipe().unwrap();
     let long = [b'n'; 256];
-    for name in [
-        &b""[..],
-        b"a:b",
-        &long,
-        b"new\nline",
-        b"caf\xc3\xa9",
-        b"tab\t",
-    ] {
+    for name in [&b"a:b"[..], &long, b"new\nline", b"caf\xc3\xa9", b"tab\t"] {
         assert_eq!(
             s.store_fds(Some(name), &[w.as_fd()]),
             Err(NotifyError::InvalidFdName),
@@ -267,6 +260,9 @@ fn invalid_fd_names_are_refused() {
     }
     assert!(notify::is_valid_fd_name(&long[..255]));
     assert!(notify::is_valid_fd_name(b"web socket #1"));
+    // systemd's fdname_is_valid allows the empty name.
+    assert!(notify::is_valid_fd_name(b""));
+    assert!(!notify::is_valid_fd_name(b"\x7f"));
     assert!(nothing_queued(&l));
 }
 
@@ -293,7 +289,7 @@ fn ready_and_status_reach_the_manager_with_our_credentials() {
             .take_pidfd()
             .expect("SO_PASSPIDFD is on: a pidfd comes along");
         assert_eq!(pidfd_pid(pidfd.as_fd()), sys::getpid());
-        assert!(pidfd.as_fd().is_cloexec().unwrap());
+        assert!(baremsg::fd::is_cloexec(pidfd.as_fd()).unwrap());
     } else {
         target::qemu_note("no SO_PASSPIDFD: the pidfd that comes along not checked");
     }
@@ -455,7 +451,9 @@ fn stored_fds_arrive_named_and_working() {
     assert_eq!(n.fd_count(), 2);
     let fds: Vec<OwnedFd> = n.take_fds().collect();
     assert_eq!(n.fds().count(), 0);
-    assert!(fds.iter().all(|f| f.as_fd().is_cloexec().unwrap()));
+    assert!(fds
+        .iter()
+        .all(|f| baremsg::fd::is_cloexec(f.as_fd()).unwrap()));
     assert_eq!(read_to_end(fds[0].as_fd()), b"kept state");
     fd::write_all(fds[1].as_fd(), b"through the stored end").unwrap();
     drop(fds);

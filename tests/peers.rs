@@ -121,7 +121,7 @@ fn spawn(cmd: &mut Command, inherit: Option<BorrowedFd<'_>>) -> Child {
                 // SAFETY: `raw` is open in the child: the parent keeps `fd` open until
                 // `spawn` returns, and `fork` copied the fd table.
                 let fd = BorrowedFd::borrow_raw(raw);
-                fd.set_cloexec(false)
+                baremsg::fd::set_cloexec(fd, false)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.raw()))
             });
         }
@@ -263,11 +263,11 @@ fn python_send_fds_arrive_as_working_cloexec_fds() {
         panic!("both slots filled: {slots:?}")
     };
     assert!(
-        pipe.as_fd().is_cloexec().unwrap(),
+        baremsg::fd::is_cloexec(pipe.as_fd()).unwrap(),
         "pipe fd is close-on-exec"
     );
     assert!(
-        file.as_fd().is_cloexec().unwrap(),
+        baremsg::fd::is_cloexec(file.as_fd()).unwrap(),
         "file fd is close-on-exec"
     );
     assert_eq!(read_to_end(pipe.as_fd()), b"py2rs-pipe-0");
@@ -283,11 +283,11 @@ fn python_send_fds_arrive_as_working_cloexec_fds() {
     let fds: Vec<OwnedFd> = got.control.take_fds().collect();
     assert_eq!(fds.len(), 2);
     assert!(
-        !fds[0].as_fd().is_cloexec().unwrap(),
+        !baremsg::fd::is_cloexec(fds[0].as_fd()).unwrap(),
         "inheritable without the flag"
     );
     assert!(
-        !fds[1].as_fd().is_cloexec().unwrap(),
+        !baremsg::fd::is_cloexec(fds[1].as_fd()).unwrap(),
         "inheritable without the flag"
     );
     assert_eq!(read_to_end(fds[0].as_fd()), b"py2rs-pipe-1");
@@ -593,7 +593,7 @@ fn c_peer_rights_and_credentials_from_one_glibc_buffer_reach_baremsg() {
     assert_eq!(creds, [cred_of(&child)]);
     assert_eq!(fds.len(), 2);
     for f in &fds {
-        assert!(f.as_fd().is_cloexec().unwrap());
+        assert!(baremsg::fd::is_cloexec(f.as_fd()).unwrap());
     }
     assert_eq!(read_to_end(fds[0].as_fd()), b"c2rs-pipe");
     assert_eq!(read_to_end(fds[1].as_fd()), b"c2rs-file");
@@ -653,7 +653,7 @@ fn python_sender_is_named_by_scm_pidfd_next_to_its_fds() {
     let pidfd = got.control.take_pidfd().expect("SCM_PIDFD arrived");
     let fds: Vec<OwnedFd> = got.control.take_fds().collect();
     drop(got);
-    assert!(pidfd.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(pidfd.as_fd()).unwrap());
     // Checked before the child is reaped, while the pid still names it.
     assert_eq!(pidfd_pid(pidfd.as_fd()), child.id() as i32);
     assert_eq!(fds.len(), 2);

@@ -11,6 +11,8 @@ use baremsg::unix::{
 };
 use baremsg::{Errno, Error};
 
+#[cfg(feature = "std")]
+mod files;
 mod target;
 
 /// A pipe with `data` written into it: (read end, write end).
@@ -66,7 +68,7 @@ fn pass_n_fds(n: usize) {
             fd.as_raw_fd()
         );
         assert!(
-            fd.as_fd().is_cloexec().unwrap(),
+            baremsg::fd::is_cloexec(fd.as_fd()).unwrap(),
             "received fd lacks FD_CLOEXEC"
         );
         assert_eq!(
@@ -145,29 +147,33 @@ fn received_fds_lack_cloexec_only_when_asked() {
         .recv_msg_with_flags(&mut [IoSliceMut::new(&mut byte)], &mut ctl, None, 0)
         .unwrap();
     let fd = got.control.take_fds().next().unwrap();
-    assert!(!fd.as_fd().is_cloexec().unwrap());
+    assert!(!baremsg::fd::is_cloexec(fd.as_fd()).unwrap());
     drop(got);
     let mut got = b
         .recv_msg(&mut [IoSliceMut::new(&mut byte)], &mut ctl)
         .unwrap();
     let fd = got.control.take_fds().next().unwrap();
-    assert!(fd.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(fd.as_fd()).unwrap());
 }
 
 #[test]
 fn sockets_are_created_cloexec() {
     let (a, b) = UnixStream::pair().unwrap();
-    assert!(a.as_fd().is_cloexec().unwrap() && b.as_fd().is_cloexec().unwrap());
+    assert!(
+        baremsg::fd::is_cloexec(a.as_fd()).unwrap() && baremsg::fd::is_cloexec(b.as_fd()).unwrap()
+    );
     let name = unique("cloexec");
     let l = UnixListener::bind(&UnixAddr::from_abstract(&name).unwrap()).unwrap();
-    assert!(l.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(l.as_fd()).unwrap());
     let c = UnixStream::connect(&UnixAddr::from_abstract(&name).unwrap()).unwrap();
     let (s, _) = l.accept().unwrap();
-    assert!(c.as_fd().is_cloexec().unwrap() && s.as_fd().is_cloexec().unwrap());
+    assert!(
+        baremsg::fd::is_cloexec(c.as_fd()).unwrap() && baremsg::fd::is_cloexec(s.as_fd()).unwrap()
+    );
     let (r, _w) = fd::pipe().unwrap();
-    assert!(r.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(r.as_fd()).unwrap());
     let m = fd::memfd_create(c"m", 0).unwrap();
-    assert!(m.as_fd().is_cloexec().unwrap());
+    assert!(baremsg::fd::is_cloexec(m.as_fd()).unwrap());
 }
 
 #[test]
@@ -322,7 +328,7 @@ fn scm_pidfd_refers_to_the_sender() {
         if let Message::Pidfd(mut slot) = m.unwrap() {
             let fd = slot.take().expect("pidfd not yet taken");
             assert_eq!(pidfd_pid(fd.as_fd()), sys::getpid());
-            assert!(fd.as_fd().is_cloexec().unwrap());
+            assert!(baremsg::fd::is_cloexec(fd.as_fd()).unwrap());
             saw = true;
         }
     }
@@ -335,7 +341,7 @@ fn peer_pidfd_refers_to_the_peer() {
     match a.peer_pidfd() {
         Ok(fd) => {
             assert_eq!(pidfd_pid(fd.as_fd()), sys::getpid());
-            assert!(fd.as_fd().is_cloexec().unwrap());
+            assert!(baremsg::fd::is_cloexec(fd.as_fd()).unwrap());
         }
         Err(e) => {
             assert!(kernel_lacks_pidfd(&e), "{e}");
@@ -731,13 +737,13 @@ fn std_sockets_convert_both_ways_and_pass_fds() {
     let (sa, sb) = std::os::unix::net::UnixStream::pair().unwrap();
     let a: UnixStream = sa.into();
     let mut sb: std::os::unix::net::UnixStream = UnixStream::from(sb).into();
-    let f = tempfile_with(b"std file");
-    let fd: BorrowedFd<'_> = std::os::fd::AsFd::as_fd(&f).into();
-    a.send_fds(b"s", &[fd]).unwrap();
+    let f = files::file_with(b"std file");
+    // With `std`, baremsg's fd types are std's: a File's fd goes in as is.
+    a.send_fds(b"s", &[f.as_fd()]).unwrap();
     let b: UnixStream = sb.try_clone().unwrap().into();
     let mut slots = [None];
     b.recv_fds(&mut [0u8; 1], &mut slots).unwrap();
-    let owned: std::os::fd::OwnedFd = slots[0].take().unwrap().into();
+    let owned: std::os::fd::OwnedFd = slots[0].take().unwrap();
     let mut file = std::fs::File::from(owned);
     let mut s = String::new();
     file.read_to_string(&mut s).unwrap();
@@ -745,21 +751,4 @@ fn std_sockets_convert_both_ways_and_pass_fds() {
     sb.write_all(b"w").unwrap();
     let err: std::io::Error = Error::TooManyFds { count: 300 }.into();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-}
-
-#[cfg(feature = "std")]
-fn tempfile_with(data: &[u8]) -> std::fs::File {
-    use std::io::{Seek, Write};
-    let path = std::env::temp_dir().join(String::from_utf8(unique("file")).unwrap());
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f.write_all(data).unwrap();
-    f.rewind().unwrap();
-    f
 }

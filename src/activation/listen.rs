@@ -1,11 +1,10 @@
 //! The service side: the fds a manager passed, from fd 3 on.
 
-use core::mem::size_of;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::{ActivationError, LISTEN_FDNAMES, LISTEN_FDS, LISTEN_PID};
-use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use crate::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use crate::notify::{parse_decimal, value_of};
 use crate::sys::{self, Rlimit};
 use crate::unix::{
@@ -26,6 +25,22 @@ static TAKEN: AtomicBool = AtomicBool::new(false);
 /// (`LISTEN_PID` is this process, `LISTEN_FDS` a count that fits under the fd limit,
 /// `LISTEN_FDNAMES`, if set, has one name per fd). Nothing is owned yet: see
 /// [`take_fds`](Self::take_fds).
+///
+/// ```
+/// use baremsg::activation::{ActivationError, ListenEnv};
+///
+/// # fn main() -> Result<(), ActivationError> {
+/// let pid = baremsg::sys::getpid().to_string();
+/// let env = [format!("LISTEN_PID={pid}"), "LISTEN_FDS=2".into(), "LISTEN_FDNAMES=web:admin".into()];
+/// let listen = ListenEnv::from_env(env.iter().map(|e| e.as_bytes()))?.expect("activated");
+/// assert_eq!(listen.count(), 2);
+/// assert!(listen.names().eq([&b"web"[..], b"admin"]));
+/// // Meant for another process (a parent's variables leaked into a child):
+/// let wrong = ListenEnv::from_values(Some(b"1"), Some(b"2"), None);
+/// assert!(matches!(wrong, Err(ActivationError::WrongPid { .. })));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListenEnv<'e> {
     count: usize,
@@ -290,21 +305,7 @@ pub struct SocketInfo {
 
 /// What socket `fd` is; `Ok(None)` if it is not a socket (a pipe, a file, ...).
 pub fn socket_info(fd: BorrowedFd<'_>) -> Result<Option<SocketInfo>, Errno> {
-    let get = |name| {
-        let mut v = 0i32;
-        let mut len = size_of::<i32>() as u32;
-        // SAFETY: `v` is writable for `len` bytes.
-        unsafe {
-            sys::getsockopt(
-                fd.as_raw_fd(),
-                sys::SOL_SOCKET,
-                name,
-                ptr::addr_of_mut!(v).cast(),
-                &mut len,
-            )
-        }
-        .map(|()| v)
-    };
+    let get = |name| crate::unix::sockopt::get(fd, name, 0i32);
     let domain = match get(sys::SO_DOMAIN) {
         Ok(d) => d,
         Err(Errno::ENOTSOCK) => return Ok(None),

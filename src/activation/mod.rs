@@ -105,8 +105,9 @@ pub enum ActivationError {
     },
     /// The fds were taken before in this process.
     AlreadyTaken,
-    /// Name `index` is empty, longer than 255 bytes, or holds a byte that is not
-    /// printable ASCII, or a `:`.
+    /// Name `index` fails [`is_valid_fd_name`](crate::notify::is_valid_fd_name) (longer
+    /// than 255 bytes, a byte that is not printable ASCII, a `:`), or is the empty name
+    /// of the only fd (`LISTEN_FDNAMES=`, which libsystemd reads as no names at all).
     InvalidFdName {
         /// Which.
         index: usize,
@@ -170,9 +171,7 @@ impl fmt::Display for ActivationError {
             ActivationError::MissingListenFds => {
                 f.write_str("LISTEN_PID is set but LISTEN_FDS is not")
             }
-            ActivationError::InvalidListenFds => {
-                f.write_str("LISTEN_FDS is not a decimal number")
-            }
+            ActivationError::InvalidListenFds => f.write_str("LISTEN_FDS is not a decimal number"),
             ActivationError::TooManyFds { count, limit } => write!(
                 f,
                 "{count} fds passed, but the fd limit leaves room for {limit} from fd 3 on"
@@ -188,7 +187,8 @@ impl fmt::Display for ActivationError {
             }
             ActivationError::InvalidFdName { index } => write!(
                 f,
-                "fd name {index} is invalid: 1 to 255 bytes of printable ASCII without ':' are allowed"
+                "fd name {index} is invalid: at most 255 bytes of printable ASCII without ':' \
+                 are allowed, and a lone fd's name is not empty"
             ),
             ActivationError::ExecBufTooSmall { needs, have } => write!(
                 f,

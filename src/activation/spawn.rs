@@ -67,18 +67,28 @@ pub enum SpawnStep {
 /// runs the program with `LISTEN_FDS`, `LISTEN_PID` (the child's own pid) and, if names
 /// are given, `LISTEN_FDNAMES` added to the environment.
 ///
-/// ```no_run
+/// ```
 /// use baremsg::activation::{ExecBuf, Spawn};
 /// use baremsg::fd::AsFd;
-/// use baremsg::unix::{UnixAddr, UnixListener};
+/// use baremsg::sys;
+/// use baremsg::unix::UnixStream;
 /// # fn main() -> Result<(), baremsg::activation::ActivationError> {
-/// let web = UnixListener::bind(&UnixAddr::from_path(b"/run/web.sock")?)?;
-/// let pid = Spawn::new(c"/usr/bin/webd", &[c"webd"])
+/// let (ours, theirs) = UnixStream::pair()?;
+/// // The child finds `theirs` at fd 3 with LISTEN_FDS=1, LISTEN_FDNAMES=conn.
+/// let pid = Spawn::new(c"/bin/sh", &[c"sh", c"-c", c"echo \"$LISTEN_FDNAMES\" >&3"])
 ///     .env(&[c"PATH=/usr/bin:/bin"])
-///     .fds(&[web.as_fd()])
-///     .names(&[b"web"])
+///     .fds(&[theirs.as_fd()])
+///     .names(&[b"conn"])
 ///     .spawn(&mut ExecBuf::<16, 512>::new())?;
-/// # let _ = pid; Ok(())
+/// drop(theirs);
+/// let mut status = 0;
+/// // SAFETY: `pid` is our child, reaped once.
+/// unsafe { sys::wait4(pid, &mut status, 0) }?;
+/// assert!(sys::wifexited(status) && sys::wexitstatus(status) == 0);
+/// let mut buf = [0u8; 8];
+/// assert_eq!(ours.recv(&mut buf)?, 5);
+/// assert_eq!(&buf[..5], b"conn\n");
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -126,7 +136,9 @@ impl<'a> Spawn<'a> {
     }
 
     /// One name per fd, for `LISTEN_FDNAMES`; each must pass
-    /// [`is_valid_fd_name`](crate::notify::is_valid_fd_name).
+    /// [`is_valid_fd_name`](crate::notify::is_valid_fd_name), as systemd checks them:
+    /// empty names are allowed, except for a lone fd (`LISTEN_FDNAMES=` reads as no
+    /// names in libsystemd).
     pub fn names(mut self, names: &'a [&'a [u8]]) -> Self {
         self.names = Some(names);
         self
@@ -182,6 +194,14 @@ impl<'a> Spawn<'a> {
             }
             if let Some(index) = names.iter().position(|name| !is_valid_fd_name(name)) {
                 return Err(ActivationError::InvalidFdName { index });
+            }
+            // Empty names are valid (systemd's `fdname_is_valid`), and `a::b` keeps one
+            // between two others, but `LISTEN_FDNAMES=` alone is read by libsystemd's
+            // `sd_listen_fds_with_names` as no names, not one empty name.
+            if let [name] = names {
+                if name.is_empty() {
+                    return Err(ActivationError::InvalidFdName { index: 0 });
+                }
             }
         }
         let floor = RawFd::try_from(n)

@@ -13,6 +13,30 @@
 //! - [`ReceivedControl`]: what a receive hands back. Every fd the kernel installed is in
 //!   there and is either taken by the caller as an [`OwnedFd`](crate::fd::OwnedFd) or
 //!   closed when the `ReceivedControl` is dropped.
+//!
+//! ```
+//! use baremsg::cmsg::{space_for_credentials, space_for_fds, CmsgBuf, RawCmsgs};
+//! use baremsg::fd::{self, AsFd};
+//! use baremsg::sys::{self, Ucred};
+//!
+//! # fn main() -> Result<(), baremsg::Error> {
+//! let (r, _w) = fd::pipe()?;
+//! let mut buf = CmsgBuf::<{ space_for_fds(1) + space_for_credentials() }>::new();
+//! let mut enc = buf.encoder();
+//! enc.push_rights(&[r.as_fd()])?;
+//! enc.push_credentials(&Ucred { pid: sys::getpid(), uid: sys::getuid(), gid: sys::getgid() })?;
+//! let msgs = enc.finish(); // borrows `r` until it is sent
+//!
+//! // The parser takes any bytes: here, what was just encoded.
+//! let found: Vec<(i32, i32)> = RawCmsgs::new(msgs.as_bytes())
+//!     .map(|m| m.map(|m| (m.level, m.ty)))
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(found, [(sys::SOL_SOCKET, sys::SCM_RIGHTS), (sys::SOL_SOCKET, sys::SCM_CREDENTIALS)]);
+//! // Malformed bytes end the walk with an error, never a panic.
+//! assert!(RawCmsgs::new(&[0xff; 40]).all(|m| m.is_ok() || m.is_err()));
+//! # Ok(())
+//! # }
+//! ```
 
 mod buf;
 mod encode;

@@ -10,6 +10,36 @@ use crate::Error;
 /// Owns every fd in it (`SCM_RIGHTS`, `SCM_PIDFD`): the caller takes them as
 /// [`OwnedFd`]s, and whatever is not taken is closed when this is dropped. A taken fd's
 /// slot in the buffer is overwritten with -1, so nothing is closed twice.
+///
+/// ```
+/// use baremsg::cmsg::{space_for_credentials, space_for_fds, CmsgBuf, Message};
+/// use baremsg::fd::{self, AsFd};
+/// use baremsg::io::IoSliceMut;
+/// use baremsg::unix::UnixDatagram;
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let (a, b) = UnixDatagram::pair()?;
+/// b.set_pass_cred(true)?;
+/// let (r1, _w1) = fd::pipe()?;
+/// let (r2, _w2) = fd::pipe()?;
+/// a.send_fds(b"two", &[r1.as_fd(), r2.as_fd()])?;
+///
+/// let mut ctl = CmsgBuf::<{ space_for_fds(2) + space_for_credentials() }>::new();
+/// let mut data = [0u8; 8];
+/// let mut got = b.recv_msg(&mut [IoSliceMut::new(&mut data)], &mut ctl)?;
+/// let mut kept = None;
+/// for msg in got.control.messages() {
+///     match msg? {
+///         Message::Credentials(c) => assert_eq!(c.pid, baremsg::sys::getpid()),
+///         Message::Rights(mut fds) => kept = fds.next(), // the second stays behind
+///         _ => {}
+///     }
+/// }
+/// assert!(kept.is_some());
+/// drop(got); // closes the fd that was not taken
+/// # Ok(())
+/// # }
+/// ```
 pub struct ReceivedControl<'c> {
     buf: &'c mut [u8],
     /// False once no fd in `buf` can be owned any more (a walk found every `SCM_RIGHTS`

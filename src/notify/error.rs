@@ -27,8 +27,9 @@ pub enum NotifyError {
     SocketNameHasNul,
     /// A message breaks the protocol (checked before sending, and on receipt).
     InvalidMessage(MessageError),
-    /// A file descriptor name (`FDNAME=`) is empty, longer than 255 bytes, or holds a
-    /// byte that is not printable ASCII, or a `:`.
+    /// A file descriptor name (`FDNAME=`) is longer than 255 bytes, or holds a byte
+    /// that is not printable ASCII, or a `:`: see
+    /// [`is_valid_fd_name`](crate::notify::is_valid_fd_name).
     InvalidFdName,
     /// A pid given to `MAINPID=` is not positive.
     InvalidPid(i32),
@@ -102,7 +103,7 @@ impl fmt::Display for NotifyError {
             NotifyError::SocketNameHasNul => f.write_str("NOTIFY_SOCKET holds a NUL byte"),
             NotifyError::InvalidMessage(e) => fmt::Display::fmt(&e, f),
             NotifyError::InvalidFdName => f.write_str(
-                "invalid fd name: 1 to 255 bytes of printable ASCII without ':' are allowed",
+                "invalid fd name: at most 255 bytes of printable ASCII without ':' are allowed",
             ),
             NotifyError::InvalidPid(pid) => write!(f, "invalid main pid {pid}"),
             NotifyError::NoFds => f.write_str("FDSTORE=1 with no fds to store"),

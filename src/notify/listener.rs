@@ -20,6 +20,27 @@ use crate::{Errno, Error};
 /// The socket is close-on-exec; children learn its address from `NOTIFY_SOCKET`, see
 /// [`env`](Self::env). A socket bound to a path leaves the file behind when closed:
 /// removing it is the caller's business.
+///
+/// ```
+/// use baremsg::notify::{NotifyListener, NotifySocket, MAX_MESSAGE};
+/// use baremsg::unix::UnixAddr;
+///
+/// # fn main() -> Result<(), baremsg::notify::NotifyError> {
+/// let name = format!("doc-notify-{}", std::process::id());
+/// let listener = NotifyListener::bind(&UnixAddr::from_abstract(name.as_bytes())?)?;
+/// let env = listener.env()?; // NOTIFY_SOCKET=@doc-notify-..., for a child's envp
+///
+/// // The service's side (here the same process): what sd_notify(3) does.
+/// let manager = NotifySocket::from_env([env.as_bytes()])?.expect("NOTIFY_SOCKET is set");
+/// manager.ready_with_status(b"up")?;
+///
+/// let mut buf = [0u8; MAX_MESSAGE];
+/// let msg = listener.recv_from_pid::<0>(&mut buf, baremsg::sys::getpid())?;
+/// assert_eq!(msg.get(b"READY"), Some(&b"1"[..]));
+/// assert_eq!(msg.get(b"STATUS"), Some(&b"up"[..]));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct NotifyListener {
     sock: UnixDatagram,

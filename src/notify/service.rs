@@ -27,6 +27,19 @@ pub const DEFAULT_BARRIER_TIMEOUT: Duration = Duration::from_secs(5);
 /// the manager's receive queue is full. The kernel attaches the sender's credentials
 /// itself when the manager asked for them (`SO_PASSCRED`), which is how the manager
 /// learns who sent what.
+///
+/// ```
+/// use baremsg::notify::{NotifyError, NotifySocket};
+///
+/// # fn main() -> Result<(), NotifyError> {
+/// let s = NotifySocket::parse(b"@manager")?;
+/// assert_eq!(s.addr().as_abstract(), Some(&b"manager"[..]));
+/// assert_eq!(NotifySocket::parse(b"run/notify"), Err(NotifyError::RelativeSocketPath));
+/// // No NOTIFY_SOCKET: not started by a manager, nothing to do.
+/// assert_eq!(NotifySocket::from_env([&b"PATH=/bin"[..]])?, None);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotifySocket {
     addr: UnixAddr,
@@ -57,11 +70,11 @@ pub fn notify_std(state: &[u8]) -> Result<bool, NotifyError> {
     }
 }
 
-/// Checks an fd name as systemd does (`fdname_is_valid`): 1 to 255 bytes of printable
-/// ASCII, no `:` (which separates names in `LISTEN_FDNAMES`).
+/// Checks an fd name as systemd does (`fdname_is_valid`, for `FDNAME=` and
+/// `LISTEN_FDNAMES`): at most 255 bytes of printable ASCII (0x20 to 0x7e), no `:` (which
+/// separates names in `LISTEN_FDNAMES`). The empty name is valid, as in systemd.
 pub fn is_valid_fd_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
+    name.len() <= 255
         && name
             .iter()
             .all(|&b| (b' '..=b'~').contains(&b) && b != b':')

@@ -163,15 +163,52 @@ pub unsafe fn timerfd_settime(fd: i32, flags: i32, new: &Itimerspec) -> Result<(
     let ret = unsafe { syscall4(nr, fd_arg(fd), flags as usize, p, 0) };
     match check_unit(ret) {
         #[cfg(target_pointer_width = "32")]
-        Err(Errno::ENOSYS) => {
-            let old = [
-                super::time::Timespec32::from(&new.it_interval)?,
-                super::time::Timespec32::from(&new.it_value)?,
-            ];
-            let p = old.as_ptr() as usize;
-            // SAFETY: as above, with the 32-bit `struct old_itimerspec32`.
-            check_unit(unsafe { syscall4(nr::TIMERFD_SETTIME, fd_arg(fd), flags as usize, p, 0) })
-        }
+        // SAFETY: forwarded from the caller.
+        Err(Errno::ENOSYS) => unsafe { timerfd_settime32(fd, flags, new) },
         r => r,
+    }
+}
+
+/// `timerfd_settime` with the 32-bit `struct old_itimerspec32`, for kernels before 5.1.
+///
+/// # Safety
+/// As [`timerfd_settime`].
+#[cfg(target_pointer_width = "32")]
+pub(crate) unsafe fn timerfd_settime32(fd: i32, flags: i32, new: &Itimerspec) -> Result<(), Errno> {
+    let old = [
+        super::time::Timespec32::from(&new.it_interval)?,
+        super::time::Timespec32::from(&new.it_value)?,
+    ];
+    let p = old.as_ptr() as usize;
+    // SAFETY: `old` is readable and laid out as the kernel's old_itimerspec32.
+    check_unit(unsafe { syscall4(nr::TIMERFD_SETTIME, fd_arg(fd), flags as usize, p, 0) })
+}
+
+#[cfg(all(test, target_pointer_width = "32"))]
+mod tests {
+    use super::*;
+    use crate::fd::{FromRawFd, OwnedFd};
+
+    #[test]
+    fn the_32_bit_timerfd_settime_arms_the_timer() {
+        // SAFETY: the new fd is owned at once.
+        let t = unsafe {
+            OwnedFd::from_raw_fd(
+                timerfd_create(super::super::CLOCK_MONOTONIC, TFD_CLOEXEC).unwrap(),
+            )
+        };
+        let spec = Itimerspec {
+            it_interval: Timespec::default(),
+            it_value: Timespec {
+                tv_sec: 0,
+                tv_nsec: 2_000_000,
+            },
+        };
+        use crate::fd::AsRawFd;
+        // SAFETY: a timerfd.
+        unsafe { timerfd_settime32(t.as_raw_fd(), 0, &spec) }.unwrap();
+        let mut n = [0u8; 8];
+        assert_eq!(crate::fd::read(crate::fd::AsFd::as_fd(&t), &mut n), Ok(8));
+        assert_eq!(u64::from_ne_bytes(n), 1);
     }
 }

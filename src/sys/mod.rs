@@ -4,6 +4,23 @@
 //! Every wrapper takes raw fds and pointers exactly as the kernel does and adds nothing
 //! but the error conversion: a return in -4095..=-1 becomes `Err(Errno)`. Ownership of
 //! the fds they create is the caller's business; the safe layers build on them.
+//!
+//! ```
+//! use baremsg::{sys, Errno};
+//!
+//! let mut fds = [-1; 2];
+//! // SAFETY: `fds` has room for the two fds; both are closed below.
+//! unsafe { sys::pipe2(&mut fds, sys::O_CLOEXEC) }?;
+//! // SAFETY: the buffer is readable for its length; fds[1] is the pipe's write end.
+//! assert_eq!(unsafe { sys::write(fds[1], b"raw".as_ptr(), 3) }?, 3);
+//! for fd in fds {
+//!     // SAFETY: the fds are ours and not used again.
+//!     unsafe { sys::close(fd) }?;
+//! }
+//! // SAFETY: a closed fd number, asked about only.
+//! assert_eq!(unsafe { sys::fcntl(fds[0], sys::F_GETFD, 0) }, Err(Errno::EBADF));
+//! # Ok::<(), Errno>(())
+//! ```
 
 mod consts;
 mod cred;

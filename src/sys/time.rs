@@ -148,14 +148,25 @@ pub unsafe fn ppoll(fds: &mut [Pollfd], timeout: Option<&Timespec>) -> Result<us
     let ret = unsafe { syscall5(nr, p, n, t, 0, 0) };
     match check(ret) {
         #[cfg(target_pointer_width = "32")]
-        Err(Errno::ENOSYS) => {
-            let t32 = timeout.map(Timespec32::from).transpose()?;
-            let t = t32.as_ref().map_or(0, |t| t as *const Timespec32 as usize);
-            // SAFETY: as above, with the 32-bit timespec of the old call.
-            check(unsafe { syscall5(nr::PPOLL, p, n, t, 0, 0) })
-        }
+        // SAFETY: forwarded from the caller.
+        Err(Errno::ENOSYS) => unsafe { ppoll32(fds, timeout) },
         r => r,
     }
+}
+
+/// `ppoll` with the 32-bit timespec, for kernels before 5.1.
+///
+/// # Safety
+/// As [`ppoll`].
+#[cfg(target_pointer_width = "32")]
+pub(crate) unsafe fn ppoll32(
+    fds: &mut [Pollfd],
+    timeout: Option<&Timespec>,
+) -> Result<usize, Errno> {
+    let t32 = timeout.map(Timespec32::from).transpose()?;
+    let t = t32.as_ref().map_or(0, |t| t as *const Timespec32 as usize);
+    // SAFETY: `fds` is writable for its length, the 32-bit timespec readable; no mask.
+    check(unsafe { syscall5(nr::PPOLL, fds.as_mut_ptr() as usize, fds.len(), t, 0, 0) })
 }
 
 #[cfg(test)]
@@ -229,6 +240,34 @@ mod tests {
             core::mem::size_of::<Pollfd>(),
             core::mem::size_of::<libc::pollfd>()
         );
+    }
+
+    #[cfg(target_pointer_width = "32")]
+    #[test]
+    fn the_32_bit_ppoll_times_out_and_sees_a_readable_pipe() {
+        let (r, w) = crate::fd::pipe().unwrap();
+        use crate::fd::AsRawFd;
+        let mut fds = [Pollfd {
+            fd: r.as_raw_fd(),
+            events: POLLIN,
+            revents: 0,
+        }];
+        let short = Timespec {
+            tv_sec: 0,
+            tv_nsec: 1_000_000,
+        };
+        // SAFETY: the fd is open for the call.
+        assert_eq!(unsafe { ppoll32(&mut fds, Some(&short)) }, Ok(0));
+        crate::fd::write(crate::fd::AsFd::as_fd(&w), b"x").unwrap();
+        // SAFETY: as above.
+        assert_eq!(unsafe { ppoll32(&mut fds, None) }, Ok(1));
+        let far = Timespec {
+            tv_sec: 1 << 40,
+            tv_nsec: 0,
+        };
+        // SAFETY: as above.
+        let too_far = unsafe { ppoll32(&mut fds, Some(&far)) };
+        assert_eq!(too_far, Err(Errno::EOVERFLOW));
     }
 
     #[test]

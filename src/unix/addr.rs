@@ -7,6 +7,20 @@ use crate::sys::{SockaddrUn, SUN_PATH_LEN, SUN_PATH_OFFSET};
 use crate::Error;
 
 /// A Unix socket address (`struct sockaddr_un` and its length).
+///
+/// ```
+/// use baremsg::unix::{AddrKind, UnixAddr};
+///
+/// # fn main() -> Result<(), baremsg::Error> {
+/// let path = UnixAddr::parse(b"/run/app.sock")?;
+/// assert_eq!(path.kind(), AddrKind::Path(b"/run/app.sock"));
+/// let name = UnixAddr::parse(b"@app")?; // the abstract namespace
+/// assert_eq!(name.as_abstract(), Some(&b"app"[..]));
+/// assert_eq!(name.to_string(), "@app");
+/// assert!(UnixAddr::from_path(&[b'x'; 108]).is_err()); // does not fit in sun_path
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy)]
 pub struct UnixAddr {
     raw: SockaddrUn,
@@ -177,5 +191,37 @@ impl fmt::Display for UnixAddr {
 impl fmt::Debug for UnixAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "UnixAddr(\"{self}\")")
+    }
+}
+
+#[cfg(feature = "std")]
+mod std_interop {
+    use super::UnixAddr;
+    use crate::Error;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    /// A filesystem path address, as [`UnixAddr::from_path`] (std's sockets take paths).
+    impl TryFrom<&Path> for UnixAddr {
+        type Error = Error;
+        fn try_from(path: &Path) -> Result<Self, Error> {
+            UnixAddr::from_path(path.as_os_str().as_bytes())
+        }
+    }
+
+    /// A filesystem path address, as [`UnixAddr::from_path`].
+    impl TryFrom<&OsStr> for UnixAddr {
+        type Error = Error;
+        fn try_from(path: &OsStr) -> Result<Self, Error> {
+            UnixAddr::from_path(path.as_bytes())
+        }
+    }
+
+    impl UnixAddr {
+        /// The path, if this is a filesystem address, as a std [`Path`].
+        pub fn as_std_path(&self) -> Option<&Path> {
+            self.as_path().map(|p| Path::new(OsStr::from_bytes(p)))
+        }
     }
 }

@@ -327,7 +327,7 @@ pub fn in_forked_child(f: impl FnOnce()) {
     }
     drop(w);
     let status = PidGuard(Some(pid)).wait();
-    r.as_fd().set_nonblocking(true).expect("O_NONBLOCK");
+    baremsg::fd::set_nonblocking(r.as_fd(), true).expect("O_NONBLOCK");
     let mut msg = Vec::new();
     let mut buf = [0u8; 4096];
     while let Ok(n @ 1..) = fd::read(r.as_fd(), &mut buf) {
@@ -380,7 +380,7 @@ pub fn pipe_closed(fd: BorrowedFd<'_>) -> bool {
 /// write end closed), rather than having to wait. A `false` is final for the question
 /// "is our fd still open?": a copy elsewhere cannot make an open pipe look closed.
 pub fn pipe_closed_now(fd: BorrowedFd<'_>) -> bool {
-    fd.set_nonblocking(true).expect("O_NONBLOCK");
+    fd::set_nonblocking(fd, true).expect("O_NONBLOCK");
     let mut b = [0u8; 16];
     match fd::read(fd, &mut b) {
         Ok(0) => true,

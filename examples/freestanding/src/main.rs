@@ -203,7 +203,7 @@ fn child(sock: &UnixStream) -> i32 {
     match pipe {
         None => failed |= NO_FD,
         Some(fd) => {
-            if fd.as_fd().is_cloexec() != Ok(true) {
+            if baremsg::fd::is_cloexec(fd.as_fd()) != Ok(true) {
                 failed |= NOT_CLOEXEC;
             }
             if !reads_exactly(fd.as_fd(), PIPE_BYTES) {

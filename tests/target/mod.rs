@@ -92,6 +92,26 @@ pub fn c_compiler() -> (Command, &'static str) {
     (c, arch)
 }
 
+/// Whether the compiler running this suite (`$RUSTC`, else `rustc`) has a prebuilt
+/// `core` for `triple`; Debian 12 ships none for riscv64, where a nested build of the
+/// crate needs `-Zbuild-std` as the suite's own build did.
+pub fn has_prebuilt_core(triple: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let lib = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(triple)
+        .join("lib");
+    std::fs::read_dir(lib).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    })
+}
+
 /// The words that start `program`, a binary of the target: `program` alone, or under
 /// qemu-user the emulator command and then `program` (for a host program that execs
 /// what it is given, such as `systemd-socket-activate`).

@@ -5,6 +5,7 @@
 
 #[path = "init_helpers/mod.rs"]
 mod init_helpers;
+mod target;
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -455,12 +456,14 @@ fn a_promised_fd_that_is_not_open_is_refused_and_nothing_taken() {
 // ---------------------------------------------------------------------------------
 // systemd-socket-activate starting the baremsg example
 
-/// `systemd-socket-activate <args> <example activated>`.
+/// `systemd-socket-activate <args> <example activated>` (under qemu-user, the emulator
+/// command before the example: systemd-socket-activate, a host program, execs it, and
+/// qemu keeps the pid that `LISTEN_PID` names).
 fn socket_activate(args: &[&str]) -> Guard {
     Guard::spawn(
         Command::new("systemd-socket-activate")
             .args(args)
-            .arg(example("activated"))
+            .args(target::words(example("activated")))
             // So that the report's `notified 0` holds wherever the suite runs.
             .env_remove("NOTIFY_SOCKET")
             .stdout(Stdio::piped())
@@ -603,8 +606,8 @@ fn spawn_passes_sockets_names_and_the_childs_own_pid_and_the_child_notifies() {
     let (dgram_addr, dgram_name) = abstract_addr("spawn-dgram");
     let dgram = UnixDatagram::bind(&dgram_addr).unwrap();
 
-    let exe = cstring(&example("activated"));
-    let argv = [exe.as_c_str()];
+    let (exe, args) = target::exec_argv(&example("activated"), &[]);
+    let argv: Vec<&CStr> = args.iter().map(|a| a.as_c_str()).collect();
     // A stale LISTEN_PID in the environment given is replaced by the right one.
     let env = [
         notify_env.as_cstr(),
@@ -898,12 +901,13 @@ fn the_std_helpers_take_the_fds_and_clear_the_variables() {
     let path = TempPath::new("std-take");
     let addr = UnixAddr::from_path(path.bytes()).unwrap();
     let listener = UnixListener::bind(&addr).unwrap();
-    let exe = cstring(&example("activated"));
-    let argv = [exe.as_c_str(), c"--std"];
+    let (exe, args) = target::exec_argv(&example("activated"), &["--std"]);
+    let argv: Vec<&CStr> = args.iter().map(|a| a.as_c_str()).collect();
     let fds = [listener.as_fd()];
     let names: [&[u8]; 1] = [b"std"];
     let spawn = Spawn::new(&exe, &argv).fds(&fds).names(&names);
-    let child = PidGuard(Some(spawn.spawn(&mut ExecBuf::<8, 128>::new()).unwrap()));
+    // Room for the emulator's words too, under qemu-user.
+    let child = PidGuard(Some(spawn.spawn(&mut ExecBuf::<16, 128>::new()).unwrap()));
     let conn = connect_retry::<Stream>(&addr);
     let report = Report::parse(&ask(&conn, b"std"));
     assert_eq!(report.get("pid"), child.0.unwrap().to_string());

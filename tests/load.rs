@@ -32,6 +32,8 @@ use baremsg::sys::{self, Cmsghdr, Rlimit, Ucred};
 use baremsg::unix::{Datagram, Seqpacket, Socket, SocketKind, Stream, UnixDatagram};
 use baremsg::{Errno, Error};
 
+mod target;
+
 /// xorshift64*.
 struct Rng(u64);
 
@@ -127,6 +129,8 @@ struct Totals {
     dropped: AtomicU64,
     messages: AtomicU64,
     truncated_messages: AtomicU64,
+    /// Fds qemu-user installed but did not report (closed by the receiver).
+    left_open: AtomicU64,
 }
 
 /// How many fds the kernel installs into a control buffer of `len` bytes when `n` were
@@ -177,11 +181,13 @@ fn sender<K: SocketKind>(
 
 fn receiver<K: SocketKind>(
     rx: Socket<K>,
-    inodes: Vec<u64>,
+    pool: Arc<Pool>,
     mut rng: Rng,
     credits: mpsc::Receiver<()>,
     totals: Arc<Totals>,
 ) {
+    let inodes = &pool.inodes;
+    let pool_fds: Vec<BorrowedFd<'_>> = pool.fds.iter().map(|f| f.as_fd()).collect();
     let mut control = CmsgBuf::<SPACE_MAX>::new();
     let mut expected_seq = 0u32;
     // One credit per message sent; the channel closes after the last.
@@ -216,7 +222,31 @@ fn receiver<K: SocketKind>(
             "{}: {n} sent, control buffer {len}",
             K::NAME
         );
-        if len > 0 {
+        if target::under_qemu() {
+            // The same fds arrive, but qemu-user may leave more installed, unreported,
+            // and MSG_CTRUNC is the host kernel's (tests/target's short_control).
+            let qemu = target::short_control(n, false, len);
+            assert_eq!(
+                qemu.fds,
+                want,
+                "{}: {n} sent, control buffer {len}",
+                K::NAME
+            );
+            if len > 0 {
+                assert_eq!(got.is_control_truncated(), qemu.ctrunc, "{}", K::NAME);
+            }
+            let numbers: Vec<_> = arrived.iter().map(|f| f.as_raw_fd()).collect();
+            let left_open = target::copies_of(&pool_fds, &numbers);
+            assert_eq!(
+                left_open.len(),
+                qemu.left_open,
+                "{}: {n} sent, control buffer {len}: left open by qemu",
+                K::NAME
+            );
+            totals
+                .left_open
+                .fetch_add(left_open.len() as u64, Ordering::Relaxed);
+        } else if len > 0 {
             // An empty buffer takes the recvfrom path, which has no msg_flags.
             assert_eq!(
                 got.is_control_truncated(),
@@ -254,12 +284,12 @@ fn spawn_pair<K: SocketKind + Send + 'static>(
 ) -> Vec<std::thread::JoinHandle<()>> {
     let (tx, rx) = Socket::<K>::pair().unwrap();
     let pool = Arc::new(Pool::new(POOL));
-    let inodes = pool.inodes.clone();
+    let rx_pool = pool.clone();
     let (credit_tx, credit_rx) = mpsc::sync_channel(WINDOW);
     let (t1, t2) = (totals.clone(), totals.clone());
     vec![
         std::thread::spawn(move || sender(tx, pool, budget, max_batch, Rng(seed), credit_tx, t1)),
-        std::thread::spawn(move || receiver(rx, inodes, Rng(seed ^ 0x5555), credit_rx, t2)),
+        std::thread::spawn(move || receiver(rx, rx_pool, Rng(seed ^ 0x5555), credit_rx, t2)),
     ]
 }
 
@@ -306,6 +336,13 @@ fn concurrent_passing(total: u64, seed: u64) {
         totals.messages.load(Ordering::Relaxed),
         totals.truncated_messages.load(Ordering::Relaxed),
     );
+    let left_open = totals.left_open.load(Ordering::Relaxed);
+    if left_open > 0 {
+        target::qemu_note(&format!(
+            "{left_open} fds cut off by short control buffers were left open, unreported \
+             (closed by the receivers)"
+        ));
+    }
     assert_eq!(sent, total);
     assert_eq!(arrived + dropped, sent);
     if total >= 1000 {
@@ -325,6 +362,10 @@ const ODD_RIGHTS: u8 = b'F';
 /// A message at a level the kernel ignores on Unix sockets: arrives without control.
 const OTHER_LEVEL: u8 = b'G';
 const END: u8 = b'E';
+/// The garbage kind that sends 1 MiB of control data.
+const HUGE: usize = 4;
+/// The garbage kind that sends a zero-length datagram with an fd (no iovecs).
+const EMPTY_WITH_FD: usize = 10;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Seen {
@@ -417,7 +458,7 @@ fn garbage(
             *expect.without_fd.entry(OTHER_LEVEL).or_default() += 1;
             ("a level the kernel ignores", r, Ok(()))
         }
-        4 => {
+        HUGE => {
             // 1 MiB of control data: over net.core.optmem_max, the kernel cannot
             // allocate it: ENOBUFS (____sys_sendmsg), or ENOMEM for a 32-bit process
             // on a 64-bit kernel (cmsghdr_from_user_compat_to_kern).
@@ -505,11 +546,14 @@ fn garbage(
             expect.empty += 1;
             ("a zero-length datagram", r, Ok(()))
         }
-        10 => {
+        EMPTY_WITH_FD => {
             let mut enc = cbuf.encoder();
             enc.push_rights(&[pool.fds[idx].as_fd()]).unwrap();
             let r = tx.send_msg(&[], &enc.finish());
-            expect.empty_with_fd += 1;
+            // qemu-user 7.2 answers a sendmsg without iovecs with 0 and sends nothing.
+            if !target::under_qemu() {
+                expect.empty_with_fd += 1;
+            }
             ("a zero-length datagram with an fd", r, Ok(()))
         }
         _ => {
@@ -571,9 +615,18 @@ fn garbage_peer(iterations: u64, seed: u64) {
         let mut expect = Seen::default();
         let mut refused: HashMap<&str, u64> = HashMap::new();
         let mut scratch = Scratch::new();
+        let (mut not_sent, mut lost) = (0u64, 0u64);
         for _ in 0..iterations {
             let kind = rng.range(0, 13);
+            if kind == HUGE && target::under_qemu() {
+                not_sent += 1;
+                continue;
+            }
             let (what, res, want) = garbage(kind, &tx, &pool, &mut rng, &mut expect, &mut scratch);
+            if kind == EMPTY_WITH_FD && target::under_qemu() {
+                assert_eq!(res, Ok(0), "{what}");
+                lost += 1;
+            }
             match want {
                 Ok(()) => assert!(res.is_ok(), "{what}: {res:?}"),
                 Err(errnos) => {
@@ -585,6 +638,22 @@ fn garbage_peer(iterations: u64, seed: u64) {
                     *refused.entry(what).or_default() += 1;
                 }
             }
+        }
+        if not_sent > 0 {
+            // Its sendmsg copies the control data, twice its size, onto the calling
+            // thread's stack (alloca); on a thread other than the main one (this test's)
+            // that overflows from about 128 KiB and qemu aborts (cpu_exec assertion),
+            // and the kernel's limit it is about (optmem_max) is 128 KiB.
+            target::qemu_note(&format!(
+                "{not_sent} sends of 1 MiB of control data left out: qemu-user 7.2 \
+                 aborts on them from a thread other than the main one"
+            ));
+        }
+        if lost > 0 {
+            target::qemu_note(&format!(
+                "{lost} zero-length datagrams with an fd were not sent: qemu-user 7.2 \
+                 returns 0 for a sendmsg without iovecs and does not make the call"
+            ));
         }
         tx.send(&[END]).unwrap();
         let seen = receiver.join().expect("the receiver panicked");

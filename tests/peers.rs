@@ -1,6 +1,7 @@
 //! baremsg against peers it did not write: Python's standard `socket` module
 //! (`tests/peers/*.py`) and a C program using glibc's `CMSG_*` macros
-//! (`tests/peers/cmsg_peer.c`, compiled here with `cc`, `-m32` for i686 builds).
+//! (`tests/peers/cmsg_peer.c`, compiled here for the target: `cc`, `cc -m32` for i686,
+//! the cross compiler for the qemu targets, and run through the emulator there).
 //!
 //! Each peer is a child process. It gets its end of a `socketpair` as an inherited fd
 //! number on its command line, or connects to a filesystem or abstract address. The
@@ -25,6 +26,8 @@ use baremsg::unix::{
     AddrKind, Datagram, Seqpacket, Socket, SocketKind, Stream, UnixAddr, UnixDatagram, UnixListener,
 };
 use baremsg::{Errno, Error};
+
+mod target;
 
 /// How long any blocking step may take before the test fails instead of hanging.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,41 +67,34 @@ fn python() -> &'static Path {
     })
 }
 
-/// `tests/peers/cmsg_peer.c`, compiled once per test run at the width of this test
-/// binary, into Cargo's scratch directory for integration tests.
+/// `tests/peers/cmsg_peer.c`, compiled once per test run for the target of this test
+/// binary (its struct layouts: `target::c_compiler`), into Cargo's scratch directory
+/// for integration tests. Started through [`target::command`].
 fn c_peer() -> &'static Path {
     static PEER: OnceLock<PathBuf> = OnceLock::new();
     PEER.get_or_init(|| {
         let src = peers_dir().join("cmsg_peer.c");
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
         std::fs::create_dir_all(dir).expect("create CARGO_TARGET_TMPDIR");
-        let arch = if cfg!(target_arch = "x86") {
-            "x86"
-        } else {
-            "x86_64"
-        };
+        let (mut cc, arch) = target::c_compiler();
         let exe = dir.join(format!("cmsg_peer-{arch}"));
         // Built under a name of its own, then renamed: a concurrent run never executes
         // a half-written binary.
         let tmp = dir.join(format!("cmsg_peer-{arch}.{}.tmp", std::process::id()));
-        let mut cc = Command::new("cc");
-        if cfg!(target_arch = "x86") {
-            cc.arg("-m32");
-        }
         cc.args(["-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-o"])
             .arg(&tmp)
             .arg(&src);
         let out = cc.output().unwrap_or_else(|e| {
             panic!(
-                "tests/peers.rs compiles {} with `cc`, which could not be run ({e}): \
+                "tests/peers.rs compiles {} with {cc:?}, which could not be run ({e}): \
                  install a C compiler (gcc; for i686 builds also libc6-dev-i386 and \
-                 lib32gcc-12-dev)",
+                 lib32gcc-12-dev; for the qemu targets .ci/install-cross)",
                 src.display()
             )
         });
         assert!(
             out.status.success(),
-            "cc failed to build {} (for i686 builds `cc -m32` needs libc6-dev-i386 and \
+            "{cc:?} failed to build {} (for i686 builds `cc -m32` needs libc6-dev-i386 and \
              lib32gcc-12-dev):\n{}",
             src.display(),
             String::from_utf8_lossy(&out.stderr)
@@ -503,7 +499,7 @@ fn c_peer_walks_baremsg_rights_and_credentials_with_glibc_macros() {
     let peer = c_peer();
     let (ours, theirs) = pair::<Seqpacket>();
     let child = spawn(
-        Command::new(peer)
+        target::command(peer)
             .arg("recv")
             .arg(theirs.as_raw_fd().to_string())
             .arg("C wrote this"),
@@ -563,7 +559,7 @@ fn c_peer_rights_and_credentials_from_one_glibc_buffer_reach_baremsg() {
     let (ours, theirs) = pair::<Seqpacket>();
     ours.set_pass_cred(true).unwrap();
     let child = spawn(
-        Command::new(peer)
+        target::command(peer)
             .arg("send")
             .arg(theirs.as_raw_fd().to_string())
             .arg("c2rs"),
@@ -624,6 +620,7 @@ fn python_sending_fds_with_pidfd(tag: &str) -> Option<(UnixDatagram, Child)> {
     let (ours, theirs) = pair::<Datagram>();
     match ours.set_pass_pidfd(true) {
         Ok(()) => {}
+        Err(Error::Os(e)) if target::qemu_refused_passpidfd(e) => return None,
         Err(Error::Os(Errno::ENOPROTOOPT)) => {
             eprintln!("SO_PASSPIDFD needs Linux 6.5: not checked on this kernel");
             return None;

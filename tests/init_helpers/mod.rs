@@ -83,9 +83,10 @@ fn layout() -> (PathBuf, Option<String>, PathBuf) {
 
 /// The example program `name` (`examples/<name>.rs`), built with the cargo running this
 /// suite (`$CARGO`: rustup's for x86_64, Debian's `/usr/bin/cargo` for i686, with the
-/// same `RUSTC` and `RUSTFLAGS`), into this suite's target directory, for its target and
-/// profile. `cargo test` builds examples already; the nested build makes sure they are
-/// there and current when a single suite is run (`cargo test --test notify`).
+/// same `RUSTC` and `RUSTFLAGS`, and `-Zbuild-std` where the toolchain has no `core` for
+/// the target), into this suite's target directory, for its target and profile. `cargo
+/// test` builds examples already; the nested build makes sure they are there and current
+/// when a single suite is run (`cargo test --test notify`).
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -107,6 +108,10 @@ pub fn example(name: &str) -> PathBuf {
         .arg(&target_dir);
         if let Some(t) = &triple {
             cmd.args(["--target", t]);
+            if !crate::target::has_prebuilt_core(t) {
+                // As the suite itself was built (riscv64 on Debian 12).
+                cmd.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std");
+            }
         }
         if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
             cmd.arg("--release");

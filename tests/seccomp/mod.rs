@@ -139,6 +139,36 @@ pub fn install(filter: &[SockFilter]) -> Result<(), InstallError> {
     Ok(())
 }
 
+/// What each way in gives for a filter that allows everything, as raw results
+/// (`-errno` on failure): `(seccomp(SECCOMP_SET_MODE_FILTER), prctl(PR_SET_SECCOMP))`,
+/// after `PR_SET_NO_NEW_PRIVS` (`Err` if that fails). Both are tried, whatever the
+/// first gives: call it in a forked child, where an installed filter does no harm.
+/// qemu-user 7.2 emulates neither: `-ENOSYS` and `-EINVAL`. Fork-safe.
+pub fn both_ways_in() -> Result<(isize, isize), InstallError> {
+    // SAFETY: integer arguments only.
+    if unsafe { sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.is_err() {
+        return Err(InstallError::NoNewPrivs);
+    }
+    let allow = [insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)];
+    let prog = SockFprog {
+        len: 1,
+        filter: allow.as_ptr(),
+    };
+    let p = &prog as *const SockFprog as usize;
+    // SAFETY: `prog` points to one valid instruction; the kernel copies it in.
+    let direct = unsafe { raw::syscall3(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, p) };
+    // SAFETY: as above.
+    let old = unsafe {
+        raw::syscall3(
+            raw::nr::PRCTL,
+            PR_SET_SECCOMP as usize,
+            SECCOMP_MODE_FILTER,
+            p,
+        )
+    };
+    Ok((direct, old))
+}
+
 #[test]
 fn hand_written_seccomp_and_bpf_numbers_and_layouts_match_libc() {
     use std::mem::{offset_of, size_of};

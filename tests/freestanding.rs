@@ -50,30 +50,11 @@ fn own_triple() -> String {
     }
 }
 
-/// Whether the compiler running this suite has a prebuilt `core` for `triple` (Debian
-/// 12 ships none for riscv64: then `core` is built from source).
-fn has_core(rustc: &std::ffi::OsStr, triple: &str) -> bool {
-    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
-        return false;
-    };
-    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let lib = Path::new(&sysroot)
-        .join("lib/rustlib")
-        .join(triple)
-        .join("lib");
-    std::fs::read_dir(lib).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
-    })
-}
-
 /// Builds the example in release mode for `triple` with `cargo`, and returns the path of
 /// the binary. Panics with cargo's output if the build fails.
 fn build(mut cargo: Command, triple: &str) -> PathBuf {
     let dir = target_dir();
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    if !has_core(&rustc, triple) {
+    if !target::has_prebuilt_core(triple) {
         cargo.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=core");
     }
     let out = cargo

@@ -12,10 +12,7 @@ use core::ptr;
 
 use super::sockopt::socket_type;
 use super::UnixAddr;
-use crate::cmsg::{
-    space_for_credentials, space_for_fds, space_for_pidfd, Cmsgs, Encoder, ReceivedControl,
-    SPACE_MAX,
-};
+use crate::cmsg::{space_for_fds, Cmsgs, Encoder, ReceivedControl, SPACE_MAX};
 use crate::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use crate::io::{IoSlice, IoSliceMut};
 use crate::sys::{self, Msghdr, SockaddrUn};
@@ -43,6 +40,15 @@ impl RecvMsg<'_> {
     /// Control data did not fit in the control buffer, or the kernel could not install
     /// every fd (the receiver's fd limit): some of it was dropped (`MSG_CTRUNC`). What
     /// did arrive is in [`control`](Self::control).
+    ///
+    /// This is the kernel's word, and baremsg's guarantees rest on it: the kernel closes
+    /// the fds it could not deliver. Under an emulator that translates control data
+    /// (qemu-user 7.2 for aarch64, armv7 and riscv64 guests), a control buffer too small
+    /// for what arrives can instead leave the fds that did not fit open in the process,
+    /// and `MSG_CTRUNC` unset; nothing in the received bytes tells (what fitted looks
+    /// like a message that fitted exactly). [`recv_fds`] gives the kernel room for a
+    /// whole message and is immune; with a caller's buffer, size it for the most the
+    /// peer may send where such an emulator may run the program.
     pub fn is_control_truncated(&self) -> bool {
         self.flags & sys::MSG_CTRUNC != 0
     }
@@ -445,6 +451,13 @@ pub(crate) fn send_fds_kind(
 /// the empty slots of `fds`, in order (`recvmsg(2)`, `MSG_CMSG_CLOEXEC`). Fds received
 /// beyond the slots are closed, and `control_truncated` says so; credentials or a pidfd
 /// that arrive too (with `SO_PASSCRED`/`SO_PASSPIDFD`) are dropped.
+///
+/// The kernel is given room for everything one message can carry (253 fds, credentials,
+/// a pidfd), whatever the number of slots, and the fds beyond the slots are closed here:
+/// so nothing is ever cut short on the way, even where an emulator mishandles a short
+/// control buffer (qemu-user 7.2 leaves the fds that did not fit open and unreported;
+/// see [`RecvMsg::is_control_truncated`]). `MSG_CTRUNC` is then only the kernel's: the
+/// receiver's fd limit was reached.
 pub fn recv_fds(
     fd: impl AsFd,
     buf: &mut [u8],
@@ -460,9 +473,7 @@ pub(crate) fn recv_fds_in(
     buf: &mut [u8],
     fds: &mut [Option<OwnedFd>],
 ) -> Result<RecvFds, Error> {
-    let want = fds.len().min(sys::SCM_MAX_FD);
-    let space = space_for_fds(want) + space_for_credentials() + space_for_pidfd();
-    with_scratch(space, |scratch| {
+    with_scratch(SPACE_MAX, |scratch| {
         let mut bufs = [IoSliceMut::new(buf)];
         let got = recv_msg_uninit(fd, &mut bufs, scratch, sys::MSG_CMSG_CLOEXEC)?;
         let (bytes, truncated, ctrunc) =
@@ -489,6 +500,7 @@ pub(crate) fn recv_fds_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmsg::space_for_credentials;
     use crate::fd::AsFd;
     use crate::unix::UnixStream;
 

@@ -549,11 +549,10 @@ fn garbage(
         EMPTY_WITH_FD => {
             let mut enc = cbuf.encoder();
             enc.push_rights(&[pool.fds[idx].as_fd()]).unwrap();
+            // No iovecs: baremsg passes one empty one (qemu-user 7.2 would not send a
+            // sendmsg without any), the same to the kernel.
             let r = tx.send_msg(&[], &enc.finish());
-            // qemu-user 7.2 answers a sendmsg without iovecs with 0 and sends nothing.
-            if !target::under_qemu() {
-                expect.empty_with_fd += 1;
-            }
+            expect.empty_with_fd += 1;
             ("a zero-length datagram with an fd", r, Ok(()))
         }
         _ => {
@@ -615,7 +614,7 @@ fn garbage_peer(iterations: u64, seed: u64) {
         let mut expect = Seen::default();
         let mut refused: HashMap<&str, u64> = HashMap::new();
         let mut scratch = Scratch::new();
-        let (mut not_sent, mut lost) = (0u64, 0u64);
+        let mut not_sent = 0u64;
         for _ in 0..iterations {
             let kind = rng.range(0, 13);
             if kind == HUGE && target::under_qemu() {
@@ -623,10 +622,6 @@ fn garbage_peer(iterations: u64, seed: u64) {
                 continue;
             }
             let (what, res, want) = garbage(kind, &tx, &pool, &mut rng, &mut expect, &mut scratch);
-            if kind == EMPTY_WITH_FD && target::under_qemu() {
-                assert_eq!(res, Ok(0), "{what}");
-                lost += 1;
-            }
             match want {
                 Ok(()) => assert!(res.is_ok(), "{what}: {res:?}"),
                 Err(errnos) => {
@@ -647,12 +642,6 @@ fn garbage_peer(iterations: u64, seed: u64) {
             target::qemu_note(&format!(
                 "{not_sent} sends of 1 MiB of control data left out: qemu-user 7.2 \
                  aborts on them from a thread other than the main one"
-            ));
-        }
-        if lost > 0 {
-            target::qemu_note(&format!(
-                "{lost} zero-length datagrams with an fd were not sent: qemu-user 7.2 \
-                 returns 0 for a sendmsg without iovecs and does not make the call"
             ));
         }
         tx.send(&[END]).unwrap();

@@ -238,6 +238,11 @@ pub(crate) fn send_msg_kind(
     if !control.is_empty() && empty_on_stream(fd, ty, bufs) {
         return Err(Error::ControlWithoutPayload);
     }
+    // No buffers travel as one empty buffer: the same to the kernel, and qemu-user 7.2
+    // answers a sendmsg with no iovecs 0 without making it (the control data and its
+    // fds would silently not go).
+    let empty = [IoSlice::new(&[])];
+    let bufs = if bufs.is_empty() { &empty[..] } else { bufs };
     let mut msg = Msghdr::new();
     msg.msg_name = name as *mut c_void;
     msg.msg_namelen = namelen;
@@ -373,6 +378,14 @@ pub(crate) fn recv_msg_kind<'c>(
     if !control.is_empty() && !crate::cmsg::is_aligned(control) {
         return Err(Error::ControlBufferMisaligned);
     }
+    // No buffers are received as one empty buffer, as in sends (qemu-user 7.2 would not
+    // make the call, and the message would stay queued).
+    let mut empty = [IoSliceMut::new(&mut [])];
+    let bufs = if bufs.is_empty() {
+        &mut empty[..]
+    } else {
+        bufs
+    };
     let mut msg = Msghdr::new();
     msg.msg_name = name.cast();
     msg.msg_namelen = namelen;

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use baremsg::notify::{
-    self, parse, Envp, MessageError, Notification, NotifyError, NotifyListener, NotifySocket,
-    MAX_MESSAGE,
+    self, parse, Envp, MessageError, Notification, NotifyEnv, NotifyError, NotifyListener,
+    NotifySocket, MAX_MESSAGE,
 };
 use baremsg::sys;
 use baremsg::unix::{UnixAddr, UnixDatagram};
@@ -596,6 +596,49 @@ fn the_notify_env_entry_points_a_child_at_the_socket() {
     let (a, _b) = UnixDatagram::pair().unwrap();
     let unnamed = NotifyListener::from_socket(a).unwrap();
     assert_eq!(unnamed.env().unwrap_err(), NotifyError::NoSocketAddress);
+}
+
+#[test]
+fn every_address_notify_socket_accepts_fits_in_a_notify_env() {
+    // The longest of each kind, and one byte less.
+    for len in [106, 107] {
+        let path = [b"/".as_slice(), &vec![b'p'; len - 1]].concat();
+        let name = vec![b'n'; len];
+        let cases = [
+            (path.clone(), UnixAddr::from_path(&path).unwrap()),
+            (
+                [b"@".as_slice(), &name].concat(),
+                UnixAddr::from_abstract(&name).unwrap(),
+            ),
+        ];
+        for (value, addr) in cases {
+            let parsed = NotifySocket::parse(&value).expect("NOTIFY_SOCKET accepts it");
+            assert_eq!(parsed.addr(), &addr);
+            let env = NotifyEnv::new(&addr).unwrap_or_else(|e| panic!("{len} bytes: {e}"));
+            assert_eq!(env.value(), value);
+            assert_eq!(
+                env.as_bytes(),
+                [b"NOTIFY_SOCKET=".as_slice(), &value].concat()
+            );
+            assert_eq!(env.as_cstr().to_bytes(), env.as_bytes());
+            assert_eq!(NotifySocket::parse(env.value()).unwrap().addr(), &addr);
+        }
+    }
+    // A manager bound to the longest abstract name hands it to its children.
+    let name = format!("{:x<107}", unique("long"));
+    let l = NotifyListener::bind(&UnixAddr::from_abstract(name.as_bytes()).unwrap()).unwrap();
+    let env = l.env().expect("the entry for a 107-byte abstract name");
+    assert_eq!(env.value(), format!("@{name}").as_bytes());
+    let s = NotifySocket::parse(env.value()).unwrap();
+    s.ready().unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(recv::<0>(&l, &mut buf).unwrap().payload(), b"READY=1");
+    // One byte more is refused by both.
+    let long = [b"@".as_slice(), &[b'n'; 108]].concat();
+    assert_eq!(
+        NotifySocket::parse(&long).unwrap_err(),
+        NotifyError::SocketNameTooLong { len: 108, max: 107 }
+    );
 }
 
 #[test]

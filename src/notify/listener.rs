@@ -267,30 +267,42 @@ pub struct NotifyEnv {
     len: usize,
 }
 
-/// `NOTIFY_SOCKET=`, an `@` or the path's first byte, the rest of the name, the NUL.
-const ENV_LEN: usize = ENV_VAR.len() + 1 + SUN_PATH_LEN;
+/// The longest path or abstract name [`NotifySocket::parse`](super::NotifySocket::parse)
+/// accepts: `sun_path` less the path's NUL or the abstract name's leading NUL.
+const NAME_MAX: usize = SUN_PATH_LEN - 1;
+
+/// `NOTIFY_SOCKET=`, an `@` (abstract names), the name, the NUL.
+const ENV_LEN: usize = ENV_VAR.len() + 1 + 1 + NAME_MAX + 1;
 
 impl NotifyEnv {
-    /// The entry for `addr`; an unnamed address, or an abstract name holding a NUL byte
-    /// (which the `@` text form cannot carry), has none.
+    /// The entry for `addr`: every address [`NotifySocket::parse`] accepts has one (paths
+    /// and abstract names of up to 107 bytes). An unnamed address, or an abstract name
+    /// holding a NUL byte (which the `@` text form cannot carry), has none; a name longer
+    /// than `NotifySocket::parse` accepts (a 108-byte path without its NUL, which only a
+    /// socket bound by other code can have) is [`NotifyError::SocketNameTooLong`].
+    ///
+    /// [`NotifySocket::parse`]: super::NotifySocket::parse
     pub fn new(addr: &UnixAddr) -> Result<Self, NotifyError> {
         let (at, name): (&[u8], &[u8]) = match addr.kind() {
             AddrKind::Path(p) => (b"", p),
             AddrKind::Abstract(n) if !n.contains(&0) => (b"@", n),
             _ => return Err(NotifyError::NoSocketAddress),
         };
+        if name.len() > NAME_MAX {
+            return Err(NotifyError::SocketNameTooLong {
+                len: name.len(),
+                max: NAME_MAX,
+            });
+        }
         let mut buf = [0u8; ENV_LEN];
         let mut len = 0;
+        // At most ENV_LEN - 1 bytes (the name's length is checked above): the NUL fits.
         for part in [ENV_VAR.as_bytes(), b"=", at, name] {
             let end = len + part.len();
-            match buf.get_mut(len..end) {
-                Some(dst) => dst.copy_from_slice(part),
-                None => return Err(NotifyError::NoSocketAddress),
+            if let Some(dst) = buf.get_mut(len..end) {
+                dst.copy_from_slice(part);
             }
             len = end;
-        }
-        if len >= ENV_LEN {
-            return Err(NotifyError::NoSocketAddress);
         }
         Ok(Self { buf, len })
     }

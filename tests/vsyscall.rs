@@ -30,7 +30,7 @@ fn auxv() -> Vec<usize> {
 
 /// Makes a call through every stub arity and checks what it did.
 fn every_arity_works(label: &str) {
-    // SAFETY (for the raw calls below): each syscall gets valid arguments: fds this
+    // SAFETY: for the raw calls below, each syscall gets valid arguments: fds this
     // function owns, buffers that live across the call.
     unsafe {
         // 0 arguments.

@@ -53,9 +53,10 @@ pub enum SocketPath {
 }
 
 /// How socket calls reach the kernel now: on x86 the path forced at build time
-/// (`--cfg baremsg_socketcall` / `--cfg baremsg_direct`), or else the one that last
-/// worked (the direct calls until one fails with `ENOSYS`); always
-/// [`SocketPath::Direct`] on x86_64.
+/// (`--cfg baremsg_socketcall` / `--cfg baremsg_direct`), or else the one in force: the
+/// direct calls until a call they refused (`ENOSYS`, `EPERM`) succeeds through
+/// `socketcall`, and back when the reverse happens (a call refused both ways changes
+/// nothing); always [`SocketPath::Direct`] on x86_64.
 #[inline]
 pub fn socket_path() -> SocketPath {
     crate::arch::socket_path()

@@ -155,6 +155,13 @@ fn process_constants_match_libc() {
         SIGPIPE,
         SIGTERM,
         SIGCHLD,
+        SIGSTOP,
+        SIG_BLOCK,
+        SIG_UNBLOCK,
+        SIG_SETMASK,
+        SIG_DFL,
+        SIG_IGN,
+        CLONE_PIDFD,
         WNOHANG,
         WEXITED,
         P_PID,
@@ -171,6 +178,7 @@ fn constants_libc_lacks_match_kernel_headers() {
     assert_eq!(sys::SO_PASSPIDFD as u32, net::SO_PASSPIDFD);
     assert_eq!(sys::SO_PEERPIDFD as u32, net::SO_PEERPIDFD);
     same_as_libc!(SO_PASSPIDFD, SO_PEERPIDFD);
+    assert_eq!(sys::NSIG as u32, linux_raw_sys::general::_NSIG);
 }
 
 #[test]

@@ -95,6 +95,115 @@ fn sockaddr_un_matches_libc_sockaddr_un() {
     assert_eq!(SockaddrUn::new().sun_family, libc::AF_UNIX as u16);
 }
 
+#[test]
+fn sigaction_and_sigset_match_the_kernels() {
+    use linux_raw_sys::general::{kernel_sigaction, kernel_sigset_t};
+    use sys::{Sigaction, Sigset};
+    same_layout!(
+        Sigaction,
+        kernel_sigaction {
+            sa_flags,
+            sa_restorer,
+            sa_mask
+        }
+    );
+    assert_eq!(offset_of!(kernel_sigaction, sa_handler_kernel), 0);
+    assert_eq!(offset_of!(Sigaction, sa_handler), 0);
+    assert_eq!(size_of::<Sigset>(), size_of::<kernel_sigset_t>());
+    assert_eq!(align_of::<Sigset>(), align_of::<kernel_sigset_t>());
+    #[cfg(target_arch = "x86")]
+    assert_eq!(
+        (size_of::<Sigaction>(), offset_of!(Sigaction, sa_mask)),
+        (20, 12)
+    );
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        (size_of::<Sigaction>(), offset_of!(Sigaction, sa_mask)),
+        (32, 24)
+    );
+}
+
+/// What baremsg's `rt_sigprocmask` and `rt_sigaction` set, libc reads back, and the
+/// other way round (in a thread of its own, whose mask dies with it; the disposition
+/// changed is SIGUSR2's, which no other test uses).
+#[test]
+fn signal_mask_and_dispositions_agree_with_libc() {
+    std::thread::spawn(|| {
+        let set = sys::Sigset::EMPTY.with(sys::SIGTERM).with(34).with(64);
+        let mut old = sys::Sigset::FULL;
+        // SAFETY: valid sets; this thread's mask only.
+        unsafe { sys::rt_sigprocmask(sys::SIG_BLOCK, &set, &mut old) }.unwrap();
+        assert!(!old.contains(sys::SIGTERM));
+        // SAFETY: an all-zero sigset_t is valid; pthread_sigmask fills it.
+        let mut theirs: libc::sigset_t = unsafe { core::mem::zeroed() };
+        // SAFETY: reads this thread's mask into `theirs`.
+        let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, core::ptr::null(), &mut theirs) };
+        assert_eq!(r, 0);
+        for sig in 1..=64 {
+            // SAFETY: `theirs` is initialized.
+            let libc_says = unsafe { libc::sigismember(&theirs, sig) } == 1;
+            assert_eq!(
+                libc_says,
+                set.contains(sig) || old.contains(sig),
+                "signal {sig}"
+            );
+        }
+        // SAFETY: libc sets SIGUSR1 in this thread's mask; ours reads it back.
+        unsafe {
+            libc::sigemptyset(&mut theirs);
+            libc::sigaddset(&mut theirs, libc::SIGUSR1);
+            assert_eq!(
+                libc::pthread_sigmask(libc::SIG_BLOCK, &theirs, core::ptr::null_mut()),
+                0
+            );
+        }
+        let mut now = sys::Sigset::EMPTY;
+        // SAFETY: only reads the mask.
+        unsafe { sys::rt_sigprocmask(sys::SIG_BLOCK, core::ptr::null(), &mut now) }.unwrap();
+        assert_eq!(
+            now.bits(),
+            old.bits() | set.bits() | 1 << (libc::SIGUSR1 - 1)
+        );
+    })
+    .join()
+    .unwrap();
+
+    let ign = sys::Sigaction {
+        sa_handler: sys::SIG_IGN,
+        ..sys::Sigaction::DEFAULT
+    };
+    let mut was = sys::Sigaction::default();
+    // SAFETY: SIG_IGN from a valid struct; `was` is writable.
+    unsafe { sys::rt_sigaction(libc::SIGUSR2, &ign, &mut was) }.unwrap();
+    // SAFETY: an all-zero sigaction is valid; libc fills it.
+    let mut theirs: libc::sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: only reads SIGUSR2's disposition.
+    let r = unsafe { libc::sigaction(libc::SIGUSR2, core::ptr::null(), &mut theirs) };
+    assert_eq!(r, 0);
+    assert_eq!(theirs.sa_sigaction, libc::SIG_IGN);
+    // Back to what it was; then SIGKILL cannot be changed.
+    // SAFETY: the disposition read above, a plain one (no test installs a handler).
+    unsafe { sys::rt_sigaction(libc::SIGUSR2, &was, core::ptr::null_mut()) }.unwrap();
+    assert_eq!(was.sa_handler, sys::SIG_DFL);
+    assert_eq!(
+        // SAFETY: as above.
+        unsafe { sys::rt_sigaction(sys::SIGKILL, &ign, core::ptr::null_mut()) },
+        Err(baremsg::Errno::EINVAL)
+    );
+}
+
+#[test]
+fn sigset_keeps_one_bit_per_signal_and_ignores_numbers_outside_1_to_64() {
+    use sys::Sigset;
+    let s = Sigset::EMPTY.with(1).with(64).with(0).with(65).with(-3);
+    assert_eq!(s.bits(), 1 | 1 << 63);
+    assert!(s.contains(1) && s.contains(64) && !s.contains(0) && !s.contains(65));
+    assert_eq!(s.without(1).without(64), Sigset::EMPTY);
+    assert!(Sigset::EMPTY.is_empty() && !Sigset::FULL.is_empty());
+    assert_eq!(Sigset::from_bits(0x4000).bits(), 0x4000);
+    assert!(Sigset::from_bits(0x4000).contains(sys::SIGTERM));
+}
+
 #[cfg(target_arch = "x86")]
 #[test]
 fn i386_layout_has_the_expected_sizes_and_offsets() {

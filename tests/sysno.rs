@@ -63,8 +63,12 @@ fn syscall_numbers_match_libc_syscalls_and_sc() {
         PIPE2 => SYS_pipe2, pipe2, PIPE2;
         PRLIMIT64 => SYS_prlimit64, prlimit64, PRLIMIT64;
         MEMFD_CREATE => SYS_memfd_create, memfd_create, MEMFD_CREATE;
+        RT_SIGACTION => SYS_rt_sigaction, rt_sigaction, RT_SIGACTION;
+        RT_SIGPROCMASK => SYS_rt_sigprocmask, rt_sigprocmask, RT_SIGPROCMASK;
+        CLONE => SYS_clone, clone, CLONE;
+        STATX => SYS_statx, statx, STATX;
     };
-    assert_eq!(checked, 38);
+    assert_eq!(checked, 42);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -77,6 +81,9 @@ fn x86_64_only_numbers_match() {
         GETGID => SYS_getgid, getgid, GETGID;
         GETEUID => SYS_geteuid, geteuid, GETEUID;
         GETEGID => SYS_getegid, getegid, GETEGID;
+    };
+    same_numbers! {
+        FSTATFS => SYS_fstatfs, fstatfs, FSTATFS;
     };
     // sc 0.2 predates pidfd_open.
     assert_eq!(nr::PIDFD_OPEN as i64, libc::SYS_pidfd_open as i64);
@@ -93,6 +100,7 @@ fn i386_only_numbers_match() {
         GETEUID => SYS_geteuid32, geteuid32, GETEUID32;
         GETEGID => SYS_getegid32, getegid32, GETEGID32;
         SOCKETCALL => SYS_socketcall, socketcall, SOCKETCALL;
+        FSTATFS64 => SYS_fstatfs64, fstatfs64, FSTATFS64;
     };
     assert_eq!(nr::PIDFD_OPEN as i64, libc::SYS_pidfd_open as i64);
     assert_eq!(nr::PIDFD_OPEN, Sysno::pidfd_open as usize);

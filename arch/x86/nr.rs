@@ -18,8 +18,11 @@ pub const GETPPID: usize = 64;
 pub const MUNMAP: usize = 91;
 pub const SOCKETCALL: usize = 102;
 pub const WAIT4: usize = 114;
+pub const CLONE: usize = 120;
 pub const MPROTECT: usize = 125;
 pub const PRCTL: usize = 172;
+pub const RT_SIGACTION: usize = 174;
+pub const RT_SIGPROCMASK: usize = 175;
 /// `mmap2`: the offset is in 4096-byte units.
 pub const MMAP2: usize = 192;
 /// `getuid32`.
@@ -31,6 +34,8 @@ pub const GETEUID: usize = 201;
 /// `getegid32`.
 pub const GETEGID: usize = 202;
 pub const EXIT_GROUP: usize = 252;
+/// `fstatfs64`: takes the size of `struct statfs64` (84) before the buffer.
+pub const FSTATFS64: usize = 269;
 pub const OPENAT: usize = 295;
 pub const UNLINKAT: usize = 301;
 pub const DUP3: usize = 330;
@@ -54,4 +59,5 @@ pub const SENDMSG: usize = 370;
 pub const RECVFROM: usize = 371;
 pub const RECVMSG: usize = 372;
 pub const SHUTDOWN: usize = 373;
+pub const STATX: usize = 383;
 pub const PIDFD_OPEN: usize = 434;

@@ -132,6 +132,9 @@ pub const SIGKILL: i32 = 9;
 pub const SIGPIPE: i32 = 13;
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
+pub const SIGSTOP: i32 = 19;
+/// `clone(2)`: also return a pidfd of the child (Linux 5.2).
+pub const CLONE_PIDFD: i32 = 0x1000;
 pub const WNOHANG: i32 = 1;
 pub const WEXITED: i32 = 4;
 pub const P_PID: i32 = 1;

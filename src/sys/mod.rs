@@ -9,6 +9,7 @@ mod consts;
 mod io;
 mod mm;
 mod process;
+mod signal;
 mod socket;
 mod types;
 
@@ -16,6 +17,7 @@ pub use consts::*;
 pub use io::*;
 pub use mm::*;
 pub use process::*;
+pub use signal::*;
 pub use socket::*;
 pub use types::*;
 

@@ -1111,3 +1111,35 @@ fn spawn_moves_only_the_fds_that_sit_at_another_fds_target() {
         );
     });
 }
+
+#[test]
+fn spawn_with_pidfd_returns_a_close_on_exec_pidfd_of_the_child() {
+    let mut child = Spawn::new(c"/bin/sleep", &[c"sleep", c"60"])
+        .spawn_with_pidfd(&mut ExecBuf::<8, 64>::new())
+        .unwrap();
+    let pid = child.pid();
+    let guard = PidGuard(Some(pid));
+    let pidfd = child.pidfd().expect("Linux 5.2+ makes pidfds with clone");
+    // SAFETY: F_GETFD only reads the fd's flags.
+    let flags = unsafe { sys::fcntl(pidfd.as_raw_fd(), sys::F_GETFD, 0) }.unwrap();
+    assert_eq!(flags as i32 & sys::FD_CLOEXEC, sys::FD_CLOEXEC);
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).unwrap();
+    assert!(info.lines().any(|l| l == format!("Pid:\t{pid}")), "{info}");
+    // The pidfd works: a signal through it ends the child.
+    // SAFETY: integer arguments; signal 15 to our child.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGTERM,
+            0,
+            0,
+        )
+    };
+    assert_eq!(r, 0);
+    let status = guard.wait();
+    assert!(sys::wifsignaled(status) && sys::wtermsig(status) == sys::SIGTERM);
+    let taken = child.take_pidfd().unwrap();
+    assert!(child.pidfd().is_none());
+    drop(taken);
+}

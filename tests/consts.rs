@@ -162,6 +162,8 @@ fn process_constants_match_libc() {
         SIG_DFL,
         SIG_IGN,
         CLONE_PIDFD,
+        AT_EMPTY_PATH,
+        STATX_INO,
         WNOHANG,
         WEXITED,
         P_PID,

@@ -193,6 +193,132 @@ fn signal_mask_and_dispositions_agree_with_libc() {
 }
 
 #[test]
+fn statx_and_statfs_match_the_kernels() {
+    use linux_raw_sys::general as k;
+    use sys::{Statfs, Statx, StatxTimestamp};
+    same_layout!(StatxTimestamp, k::statx_timestamp { tv_sec, tv_nsec });
+    same_layout!(
+        Statx,
+        k::statx {
+            stx_mask,
+            stx_blksize,
+            stx_attributes,
+            stx_nlink,
+            stx_uid,
+            stx_gid,
+            stx_mode,
+            stx_ino,
+            stx_size,
+            stx_blocks,
+            stx_attributes_mask,
+            stx_atime,
+            stx_btime,
+            stx_ctime,
+            stx_mtime,
+            stx_rdev_major,
+            stx_rdev_minor,
+            stx_dev_major,
+            stx_dev_minor,
+            stx_mnt_id,
+        }
+    );
+    // What `fstatfs` fills in: `struct statfs` on x86_64, `struct statfs64` on x86.
+    #[cfg(target_arch = "x86_64")]
+    type Theirs = k::statfs;
+    #[cfg(target_arch = "x86")]
+    type Theirs = k::statfs64;
+    same_layout!(
+        Statfs,
+        Theirs {
+            f_type,
+            f_bsize,
+            f_blocks,
+            f_bfree,
+            f_bavail,
+            f_files,
+            f_ffree,
+            f_fsid,
+            f_namelen,
+            f_frsize,
+            f_flags,
+            f_spare,
+        }
+    );
+}
+
+/// `statx` and `fstatfs` on real fds, against libc's `fstat` and `fstatfs`; pidfds on
+/// pidfs or, before Linux 6.9, anonymous inodes.
+#[test]
+fn statx_and_fstatfs_describe_real_fds() {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open("/proc/self/exe").unwrap();
+    let fd = file.as_raw_fd();
+    let mut st = sys::Statx::default();
+    // SAFETY: empty path with AT_EMPTY_PATH; `st` is writable.
+    unsafe {
+        sys::statx(
+            fd,
+            c"".as_ptr().cast(),
+            sys::AT_EMPTY_PATH,
+            sys::STATX_INO,
+            &mut st,
+        )
+    }
+    .unwrap();
+    // SAFETY: an all-zero stat is valid; libc fills it.
+    let mut theirs: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: `theirs` is writable.
+    assert_eq!(unsafe { libc::fstat(fd, &mut theirs) }, 0);
+    assert_ne!(st.stx_mask & sys::STATX_INO, 0);
+    assert_eq!(st.stx_ino, theirs.st_ino as u64);
+    assert_eq!(st.stx_size, theirs.st_size as u64);
+    assert_eq!(
+        (st.stx_dev_major, st.stx_dev_minor),
+        (libc::major(theirs.st_dev), libc::minor(theirs.st_dev))
+    );
+    let mut fs = sys::Statfs::default();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(fd, &mut fs) }.unwrap();
+    // SAFETY: an all-zero statfs is valid; libc fills it.
+    let mut lfs: libc::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: `lfs` is writable.
+    assert_eq!(unsafe { libc::fstatfs(fd, &mut lfs) }, 0);
+    // `f_type` and friends are i64 on x86_64, i32 on x86 (both sides).
+    #[allow(clippy::unnecessary_cast)]
+    let widen = |a: sys::KernelLong| a as i64;
+    assert_eq!(widen(fs.f_type), lfs.f_type as i64);
+    assert_eq!(widen(fs.f_bsize), lfs.f_bsize as i64);
+    assert_eq!(widen(fs.f_namelen), lfs.f_namelen as i64);
+
+    // PIDFS_MAGIC (linux/magic.h of 6.9+, in no header this suite has) is "PIDF".
+    assert_eq!(sys::PIDFS_MAGIC as u32, u32::from_be_bytes(*b"PIDF"));
+    assert_eq!(
+        sys::ANON_INODE_FS_MAGIC as u32,
+        linux_raw_sys::general::ANON_INODE_FS_MAGIC
+    );
+    // SAFETY: the new fd is closed below.
+    let pidfd = unsafe { sys::pidfd_open(sys::getpid(), 0) }.unwrap();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(pidfd, &mut fs) }.unwrap();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut v = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let version = (v.next().unwrap(), v.next().unwrap());
+    let want = if version >= (6, 9) {
+        sys::PIDFS_MAGIC
+    } else {
+        sys::ANON_INODE_FS_MAGIC
+    };
+    assert_eq!(
+        fs.f_type, want,
+        "the filesystem of pidfds on Linux {release}"
+    );
+    // SAFETY: ours.
+    unsafe { sys::close(pidfd) }.unwrap();
+}
+
+#[test]
 fn sigset_keeps_one_bit_per_signal_and_ignores_numbers_outside_1_to_64() {
     use sys::Sigset;
     let s = Sigset::EMPTY.with(1).with(64).with(0).with(65).with(-3);

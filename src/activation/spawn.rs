@@ -73,13 +73,28 @@ pub enum SpawnStep {
 /// so it refers to this child even once the pid is reused. Dropping it closes the pidfd;
 /// waiting for the child (`wait4`) is the caller's business.
 #[derive(Debug)]
-#[non_exhaustive]
 pub struct Spawned {
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+}
+
+impl Spawned {
     /// The child's pid.
-    pub pid: i32,
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
     /// A close-on-exec pidfd of the child; `None` where the kernel has no `CLONE_PIDFD`
-    /// or refuses it (`EPERM`, `ENOSYS` from a seccomp filter: `fork` is used then).
-    pub pidfd: Option<OwnedFd>,
+    /// (before 5.2) or refuses it (`EPERM`, `ENOSYS` from a seccomp filter: the child
+    /// was started with `fork` then), or once taken.
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(|fd| fd.as_fd())
+    }
+
+    /// Takes the pidfd.
+    pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
+        self.pidfd.take()
+    }
 }
 
 /// A program to start with sockets passed the way systemd passes them: `fork`, then in
@@ -227,7 +242,9 @@ impl<'a> Spawn<'a> {
 
     /// [`spawn`](Self::spawn), also returning a pidfd of the child (`clone(2)` with
     /// `CLONE_PIDFD`, Linux 5.2+), which stays bound to this child even after it exits
-    /// and its pid is reused.
+    /// and its pid is reused: hand it to
+    /// [`NotifyListener::recv_from_pidfd`](crate::notify::NotifyListener::recv_from_pidfd)
+    /// to tell the child's notifications from those of an earlier process with its pid.
     pub fn spawn_with_pidfd<const PTRS: usize, const BYTES: usize>(
         &self,
         buf: &mut ExecBuf<PTRS, BYTES>,

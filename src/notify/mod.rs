@@ -35,6 +35,7 @@ mod error;
 mod listener;
 mod message;
 mod raw;
+mod sender;
 mod service;
 
 pub use env::{var, Envp};

@@ -6,6 +6,7 @@
 //! the fds they create is the caller's business; the safe layers build on them.
 
 mod consts;
+mod fs;
 mod io;
 mod mm;
 mod process;
@@ -14,6 +15,7 @@ mod socket;
 mod types;
 
 pub use consts::*;
+pub use fs::*;
 pub use io::*;
 pub use mm::*;
 pub use process::*;

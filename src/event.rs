@@ -1,6 +1,7 @@
 //! Waiting for several things at once, for a supervisor's loop: [`Epoll`] over any fds
-//! (a notify socket, a child's [`Pidfd`](crate::process::Pidfd), a signalfd, a
-//! [`TimerFd`]), and timers as fds. No allocation, no libc; every fd close-on-exec.
+//! (a notify socket, a child's [`Pidfd`](crate::process::Pidfd), a [`SignalFd`], a
+//! [`TimerFd`]), with timers and signals as fds. No allocation, no libc; every fd
+//! close-on-exec.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -27,7 +28,7 @@
 use core::time::Duration;
 
 use crate::fd::{self, AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use crate::sys::{self, EpollEvent, Itimerspec, Timespec};
+use crate::sys::{self, EpollEvent, Itimerspec, SignalfdSiginfo, Sigset, Timespec};
 use crate::Errno;
 
 /// `EPOLLIN`: readable (a pidfd: its process exited; a timerfd: it expired).
@@ -181,6 +182,72 @@ impl TimerFd {
 }
 
 impl AsFd for TimerFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Signals read through an fd (`signalfd(2)`), close-on-exec: readable while one of its
+/// signals is pending. The signals must be blocked in every thread
+/// ([`block_signals`](crate::process::block_signals) before starting threads), or they
+/// are delivered as usual instead.
+///
+/// ```no_run
+/// use baremsg::event::SignalFd;
+/// use baremsg::process::block_signals;
+/// use baremsg::sys::{self, Sigset};
+/// # fn main() -> Result<(), baremsg::Errno> {
+/// let set = Sigset::EMPTY.with(sys::SIGTERM).with(sys::SIGCHLD);
+/// block_signals(&set)?;
+/// let signals = SignalFd::new(&set)?;
+/// let info = signals.read()?;
+/// if info.ssi_signo == sys::SIGTERM as u32 {
+///     // stop
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SignalFd {
+    fd: OwnedFd,
+}
+
+impl SignalFd {
+    /// A signalfd for the signals of `set`.
+    pub fn new(set: &Sigset) -> Result<Self, Errno> {
+        // SAFETY: signalfd4 returns a new fd that nobody else owns; it is wrapped at once.
+        let fd = unsafe { OwnedFd::from_raw_fd(sys::signalfd4(-1, set, sys::SFD_CLOEXEC)?) };
+        Ok(Self { fd })
+    }
+
+    /// Changes the signals it accepts.
+    pub fn set_mask(&self, set: &Sigset) -> Result<(), Errno> {
+        // SAFETY: an existing signalfd: no new fd.
+        unsafe { sys::signalfd4(self.fd.as_raw_fd(), set, 0) }.map(drop)
+    }
+
+    /// Takes one pending signal; waits for one unless the fd is nonblocking (then
+    /// `EAGAIN`).
+    pub fn read(&self) -> Result<SignalfdSiginfo, Errno> {
+        let mut one = [SignalfdSiginfo::default()];
+        self.read_many(&mut one)?;
+        Ok(one[0])
+    }
+
+    /// Takes up to `infos.len()` pending signals at once; returns how many (at least 1;
+    /// waits unless the fd is nonblocking). Standard signals are merged by the kernel:
+    /// several `SIGCHLD`s pending at once read as one, so reap every child that exited
+    /// after one.
+    pub fn read_many(&self, infos: &mut [SignalfdSiginfo]) -> Result<usize, Errno> {
+        let len = core::mem::size_of_val(infos);
+        // SAFETY: `infos` is writable for `len` bytes, and any bytes form a valid
+        // `SignalfdSiginfo` (plain integers).
+        let got = unsafe { sys::read(self.fd.as_raw_fd(), infos.as_mut_ptr().cast(), len) }?;
+        Ok(got / core::mem::size_of::<SignalfdSiginfo>())
+    }
+}
+
+impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }

@@ -23,7 +23,7 @@
 //! ```
 
 use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use crate::sys::{self, Siginfo};
+use crate::sys::{self, Siginfo, Sigset};
 use crate::Errno;
 
 /// `PR_SET_CHILD_SUBREAPER`.
@@ -253,6 +253,30 @@ pub fn drop_privileges(uid: u32, gid: u32, groups: &[u32]) -> Result<(), Errno> 
         return Err(Errno::EPERM);
     }
     Ok(())
+}
+
+/// Adds `set` to the calling thread's signal mask (`rt_sigprocmask(SIG_BLOCK)`); returns
+/// the mask it had. Blocked signals stay pending, to be read from a
+/// [`SignalFd`](crate::event::SignalFd); threads started afterwards inherit the mask.
+pub fn block_signals(set: &Sigset) -> Result<Sigset, Errno> {
+    mask(sys::SIG_BLOCK, set)
+}
+
+/// Removes `set` from the calling thread's signal mask; returns the mask it had.
+pub fn unblock_signals(set: &Sigset) -> Result<Sigset, Errno> {
+    mask(sys::SIG_UNBLOCK, set)
+}
+
+/// Makes `set` the calling thread's signal mask; returns the mask it had.
+pub fn set_signal_mask(set: &Sigset) -> Result<Sigset, Errno> {
+    mask(sys::SIG_SETMASK, set)
+}
+
+fn mask(how: i32, set: &Sigset) -> Result<Sigset, Errno> {
+    let mut old = Sigset::EMPTY;
+    // SAFETY: both sets are valid for the call; the mask is this thread's own.
+    unsafe { sys::rt_sigprocmask(how, set, &mut old) }?;
+    Ok(old)
 }
 
 pub use crate::sys::{getpgid, getsid, setpgid, setsid, umask};

@@ -918,3 +918,267 @@ fn the_std_helpers_take_the_fds_and_clear_the_variables() {
     assert_eq!(report.get("listen_vars_left"), "0");
     child.wait_ok();
 }
+
+// ---------------------------------------------------------------------------------
+// Signals the program starts with
+
+/// `SigBlk`, `SigIgn`, `SigCgt` of a `/proc/<pid>/status` text.
+fn signal_lines(status: &str) -> [u64; 3] {
+    ["SigBlk:", "SigIgn:", "SigCgt:"].map(|key| {
+        let hex = status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in:\n{status}"));
+        u64::from_str_radix(hex.trim(), 16).unwrap()
+    })
+}
+
+/// In a forked child that blocks and ignores signals: the `/proc/self/status` of a
+/// program spawned with `mask` (None: the default).
+fn status_of_spawned(mask: Option<sys::Sigset>) -> String {
+    let (r, w) = baremsg::fd::pipe().unwrap();
+    let fds = [w.as_fd()];
+    let argv = [c"sh", c"-c", c"exec cat /proc/self/status >&3"];
+    let mut spawn = Spawn::new(c"/bin/sh", &argv).fds(&fds);
+    if let Some(mask) = mask {
+        spawn = spawn.signal_mask(mask);
+    }
+    let pid = spawn.spawn(&mut ExecBuf::<8, 128>::new()).unwrap();
+    drop(w);
+    let status = String::from_utf8(read_to_end(r.as_fd())).unwrap();
+    PidGuard(Some(pid)).wait_ok();
+    status
+}
+
+/// Blocks SIGTERM, SIGCHLD and signal 64 and ignores SIGPIPE, SIGTERM, SIGHUP and
+/// signal 40 (a real-time one, which libc's `signal` refuses to touch), as a
+/// supervisor that reads them from a signalfd would; returns the mask and the ignored
+/// set, read back from `/proc/self/status`.
+///
+/// Under qemu-user the real-time signals are left out: qemu maps the guest's onto other
+/// host signals (it keeps some for itself), so `/proc/self/status`, which shows the
+/// host process, cannot show them where the guest put them.
+fn block_and_ignore_like_a_supervisor() -> (u64, u64) {
+    let rt = !target::under_qemu();
+    if !rt {
+        target::qemu_note("signals 40 and 64 left out: qemu-user remaps real-time signals");
+    }
+    let blocked = sys::Sigset::EMPTY
+        .with(sys::SIGTERM)
+        .with(sys::SIGCHLD)
+        .with(if rt { 64 } else { 0 });
+    // SAFETY: a valid set; this forked child has no other thread to mind.
+    unsafe { sys::rt_sigprocmask(sys::SIG_BLOCK, &blocked, std::ptr::null_mut()) }.unwrap();
+    let ignore = sys::Sigaction {
+        sa_handler: sys::SIG_IGN,
+        ..sys::Sigaction::DEFAULT
+    };
+    for sig in [sys::SIGPIPE, sys::SIGTERM, 1, 40] {
+        if sig == 40 && !rt {
+            continue;
+        }
+        // SAFETY: SIG_IGN from a valid struct.
+        unsafe { sys::rt_sigaction(sig, &ignore, std::ptr::null_mut()) }.unwrap();
+    }
+    let [blk, ign, _] = signal_lines(&std::fs::read_to_string("/proc/self/status").unwrap());
+    assert_eq!(blk & blocked.bits(), blocked.bits());
+    let ignored = sys::Sigset::EMPTY
+        .with(sys::SIGPIPE)
+        .with(sys::SIGTERM)
+        .with(1)
+        .with(if rt { 40 } else { 0 })
+        .bits();
+    assert_eq!(ign & ignored, ignored);
+    (blk, ign)
+}
+
+#[test]
+fn the_program_starts_with_default_dispositions_and_an_empty_signal_mask() {
+    in_forked_child(|| {
+        let (blk, ign) = block_and_ignore_like_a_supervisor();
+        let [c_blk, mut c_ign, c_cgt] = signal_lines(&status_of_spawned(None));
+        if target::under_qemu() {
+            // The program is a host one: it inherits what qemu itself did to the host's
+            // real-time signals (it ignores one for its own use), beyond the guest's reach.
+            target::qemu_note(&format!(
+                "the program's ignored real-time signals ({:x}) are qemu's own",
+                c_ign & !0x7fff_ffff
+            ));
+            c_ign &= 0x7fff_ffff;
+        }
+        assert_eq!(c_blk, 0, "SigBlk of the program (the parent's: {blk:x})");
+        assert_eq!(c_ign, 0, "SigIgn of the program (the parent's: {ign:x})");
+        assert_eq!(c_cgt, 0, "SigCgt of the program");
+        // A mask asked for is the mask the program gets.
+        let usr2 = sys::Sigset::EMPTY.with(12);
+        let [c_blk, mut c_ign, _] = signal_lines(&status_of_spawned(Some(usr2)));
+        if target::under_qemu() {
+            c_ign &= 0x7fff_ffff;
+        }
+        assert_eq!((c_blk, c_ign), (usr2.bits(), 0));
+        // The caller's own mask and dispositions are as they were.
+        let [p_blk, p_ign, _] =
+            signal_lines(&std::fs::read_to_string("/proc/self/status").unwrap());
+        assert_eq!(
+            (p_blk, p_ign),
+            (blk, ign),
+            "the caller's signals after spawning"
+        );
+    });
+}
+
+#[test]
+fn a_spawned_program_ends_on_sigterm_though_its_parent_ignores_and_blocks_it() {
+    in_forked_child(|| {
+        block_and_ignore_like_a_supervisor();
+        let pid = Spawn::new(c"/bin/sleep", &[c"sleep", c"60"])
+            .spawn(&mut ExecBuf::<8, 64>::new())
+            .unwrap();
+        let started = Instant::now();
+        // SAFETY: our child, not reaped.
+        unsafe { sys::kill(pid, sys::SIGTERM) }.unwrap();
+        let status = PidGuard(Some(pid)).wait();
+        assert!(
+            sys::wifsignaled(status) && sys::wtermsig(status) == sys::SIGTERM,
+            "sleep did not end on SIGTERM (status {status:#x}, after {:?})",
+            started.elapsed()
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------
+// Where the fds come from, and the fd limit
+
+/// In a forked child: puts the write ends of `at.len()` pipes at fd numbers `at` (fds
+/// 3..=64 closed first), lowers the soft fd limit to `limit`, and spawns a shell that
+/// writes "N\n" to each fd N of 3 .. 3 + order.len(), fd 3 + i being pipe `order[i]`.
+/// Checks what each pipe got; returns the spawn's error, if any.
+fn place_pipes(at: &[RawFd], order: &[usize], limit: u64) -> Result<(), ActivationError> {
+    let mut ends = Vec::new();
+    for j in 0..at.len() as RawFd {
+        let mut p = [-1; 2];
+        // SAFETY: raw fds of this forked child, parked far from the numbers in play.
+        unsafe {
+            sys::pipe2(&mut p, sys::O_CLOEXEC).unwrap();
+            sys::dup3(p[0], 300 + j, sys::O_CLOEXEC).unwrap();
+            sys::dup3(p[1], 400 + j, sys::O_CLOEXEC).unwrap();
+        }
+        ends.push(300 + j);
+    }
+    for fd in 3..=64 {
+        // SAFETY: this child owns nothing at these numbers that is used again (the fds
+        // of its test harness it inherited are not).
+        let _ = unsafe { sys::close(fd) };
+    }
+    for (j, &fd) in at.iter().enumerate() {
+        // SAFETY: puts the write end where the case wants it.
+        unsafe { sys::dup3(400 + j as RawFd, fd, sys::O_CLOEXEC) }.unwrap();
+        // SAFETY: the parked copy, not used again.
+        unsafe { sys::close(400 + j as RawFd) }.unwrap();
+    }
+    let targets: Vec<CString> = (0..order.len())
+        .map(|i| CString::new((3 + i).to_string()).unwrap())
+        .collect();
+    let script = c"ulimit -S -n 256 && for i in \"$@\"; do echo $i >&$i || exit 1; done";
+    let mut argv = vec![c"sh", c"-c", script, c"sh"];
+    argv.extend(targets.iter().map(CString::as_c_str));
+    // SAFETY: the write ends placed above stay open for the whole function.
+    let fds: Vec<BorrowedFd<'_>> = order
+        .iter()
+        .map(|&j| unsafe { BorrowedFd::borrow_raw(at[j]) })
+        .collect();
+    let lim = sys::Rlimit {
+        rlim_cur: limit,
+        rlim_max: 4096,
+    };
+    // SAFETY: lowers this forked child's own limit.
+    unsafe { sys::prlimit(0, sys::RLIMIT_NOFILE, &lim, std::ptr::null_mut()) }.unwrap();
+    let pid = Spawn::new(c"/bin/sh", &argv)
+        .fds(&fds)
+        .spawn(&mut ExecBuf::<16, 128>::new())?;
+    PidGuard(Some(pid)).wait_ok();
+    for (j, &fd) in at.iter().enumerate() {
+        // SAFETY: our write end; the program that had copies has exited.
+        unsafe { sys::close(fd) }.unwrap();
+        let want: String = (0..order.len())
+            .filter(|&i| order[i] == j)
+            .map(|i| format!("{}\n", 3 + i))
+            .collect();
+        // SAFETY: the read end parked above.
+        let got = read_to_end(unsafe { BorrowedFd::borrow_raw(ends[j]) });
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            want,
+            "pipe {j} (at fd {fd})"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn spawn_needs_only_3_plus_n_fd_numbers_and_one_for_the_report_pipe() {
+    // Three fds far above the limit go to 3, 4, 5; the report pipe is made at 3 and 4
+    // (the lowest free numbers), so its write end moves to 6: a limit of 7 is enough.
+    in_forked_child(|| place_pipes(&[200, 201, 202], &[0, 1, 2], 7).unwrap());
+    // With a limit of 6 the report pipe has nowhere to go.
+    in_forked_child(|| {
+        assert_eq!(
+            place_pipes(&[200, 201, 202], &[0, 1, 2], 6),
+            Err(ActivationError::Spawn {
+                step: SpawnStep::MoveFds,
+                errno: Errno::EINVAL
+            })
+        );
+    });
+}
+
+#[test]
+fn spawn_moves_only_the_fds_that_sit_at_another_fds_target() {
+    // Pipe 0 at its own target (3) and again at 6; pipes 1 and 2 swapped (at 5 and 4,
+    // going to 4 and 5). The report pipe is made at 6 and 7: its write end is out of
+    // the way, its read end (the parent's) may be overwritten; only the two swapped fds
+    // are moved (to 8 and 9), so a limit of 10 is enough (copying all four, as
+    // before, took 13).
+    in_forked_child(|| place_pipes(&[3, 5, 4], &[0, 1, 2, 0], 10).unwrap());
+    in_forked_child(|| {
+        assert_eq!(
+            place_pipes(&[3, 5, 4], &[0, 1, 2, 0], 9),
+            Err(ActivationError::Spawn {
+                step: SpawnStep::MoveFds,
+                errno: Errno::EMFILE
+            })
+        );
+    });
+}
+
+#[test]
+fn spawn_with_pidfd_returns_a_close_on_exec_pidfd_of_the_child() {
+    let mut child = Spawn::new(c"/bin/sleep", &[c"sleep", c"60"])
+        .spawn_with_pidfd(&mut ExecBuf::<8, 64>::new())
+        .unwrap();
+    let pid = child.pid();
+    let guard = PidGuard(Some(pid));
+    let pidfd = child.pidfd().expect("Linux 5.2+ makes pidfds with clone");
+    // SAFETY: F_GETFD only reads the fd's flags.
+    let flags = unsafe { sys::fcntl(pidfd.as_raw_fd(), sys::F_GETFD, 0) }.unwrap();
+    assert_eq!(flags as i32 & sys::FD_CLOEXEC, sys::FD_CLOEXEC);
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).unwrap();
+    assert!(info.lines().any(|l| l == format!("Pid:\t{pid}")), "{info}");
+    // The pidfd works: a signal through it ends the child.
+    // SAFETY: integer arguments; signal 15 to our child.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGTERM,
+            0,
+            0,
+        )
+    };
+    assert_eq!(r, 0);
+    let status = guard.wait();
+    assert!(sys::wifsignaled(status) && sys::wtermsig(status) == sys::SIGTERM);
+    let taken = child.take_pidfd().unwrap();
+    assert!(child.pidfd().is_none());
+    drop(taken);
+}

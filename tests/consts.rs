@@ -156,6 +156,15 @@ fn process_constants_match_libc() {
         SIGPIPE,
         SIGTERM,
         SIGCHLD,
+        SIGSTOP,
+        SIG_BLOCK,
+        SIG_UNBLOCK,
+        SIG_SETMASK,
+        SIG_DFL,
+        SIG_IGN,
+        CLONE_PIDFD,
+        AT_EMPTY_PATH,
+        STATX_INO,
         WNOHANG,
         WEXITED,
         P_PID,
@@ -172,6 +181,7 @@ fn constants_libc_lacks_match_kernel_headers() {
     assert_eq!(sys::SO_PASSPIDFD as u32, net::SO_PASSPIDFD);
     assert_eq!(sys::SO_PEERPIDFD as u32, net::SO_PEERPIDFD);
     same_as_libc!(SO_PASSPIDFD, SO_PEERPIDFD);
+    assert_eq!(sys::NSIG as u32, linux_raw_sys::general::_NSIG);
 }
 
 #[test]

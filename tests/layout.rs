@@ -9,6 +9,8 @@ use core::mem::{align_of, offset_of, size_of, size_of_val};
 use baremsg::sys::{self, Cmsghdr, Iovec, KernelSize, Mmsghdr, Msghdr, SockaddrUn, Ucred};
 use proptest::prelude::*;
 
+mod target;
+
 /// Asserts that `$ours` and `$theirs` have the same size and alignment, and that each
 /// listed field sits at the same offset in both.
 macro_rules! same_layout {
@@ -95,6 +97,253 @@ fn sockaddr_un_matches_libc_sockaddr_un() {
     assert_eq!(SockaddrUn::new().sun_family, libc::AF_UNIX as u16);
 }
 
+#[test]
+fn sigaction_and_sigset_match_the_kernels() {
+    use linux_raw_sys::general::{kernel_sigaction, kernel_sigset_t};
+    use sys::{Sigaction, Sigset};
+    // riscv64's kernel struct has no restorer.
+    #[cfg(not(target_arch = "riscv64"))]
+    same_layout!(
+        Sigaction,
+        kernel_sigaction {
+            sa_flags,
+            sa_restorer,
+            sa_mask
+        }
+    );
+    #[cfg(target_arch = "riscv64")]
+    same_layout!(Sigaction, kernel_sigaction { sa_flags, sa_mask });
+    assert_eq!(offset_of!(kernel_sigaction, sa_handler_kernel), 0);
+    assert_eq!(offset_of!(Sigaction, sa_handler), 0);
+    assert_eq!(size_of::<Sigset>(), size_of::<kernel_sigset_t>());
+    assert_eq!(align_of::<Sigset>(), align_of::<kernel_sigset_t>());
+    let expected = if cfg!(target_pointer_width = "32") {
+        (20, 12)
+    } else if cfg!(target_arch = "riscv64") {
+        (24, 16)
+    } else {
+        (32, 24)
+    };
+    assert_eq!(
+        (size_of::<Sigaction>(), offset_of!(Sigaction, sa_mask)),
+        expected
+    );
+}
+
+/// What baremsg's `rt_sigprocmask` and `rt_sigaction` set, libc reads back, and the
+/// other way round (in a thread of its own, whose mask dies with it; the disposition
+/// changed is SIGUSR2's, which no other test uses).
+#[test]
+fn signal_mask_and_dispositions_agree_with_libc() {
+    std::thread::spawn(|| {
+        let set = sys::Sigset::EMPTY.with(sys::SIGTERM).with(34).with(64);
+        let mut old = sys::Sigset::FULL;
+        // SAFETY: valid sets; this thread's mask only.
+        unsafe { sys::rt_sigprocmask(sys::SIG_BLOCK, &set, &mut old) }.unwrap();
+        assert!(!old.contains(sys::SIGTERM));
+        // SAFETY: an all-zero sigset_t is valid; pthread_sigmask fills it.
+        let mut theirs: libc::sigset_t = unsafe { core::mem::zeroed() };
+        // SAFETY: reads this thread's mask into `theirs`.
+        let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, core::ptr::null(), &mut theirs) };
+        assert_eq!(r, 0);
+        // qemu-user 7.2 has no host signal to give the guest's signal 64 (it keeps the
+        // last real-time ones for itself): blocking it does nothing there.
+        let qemu_drops_64 = target::under_qemu();
+        if qemu_drops_64 {
+            target::qemu_note("signal 64 cannot be blocked under qemu-user: asserted unblocked");
+        }
+        for sig in 1..=64 {
+            // SAFETY: `theirs` is initialized.
+            let libc_says = unsafe { libc::sigismember(&theirs, sig) } == 1;
+            let expected =
+                (set.contains(sig) || old.contains(sig)) && !(qemu_drops_64 && sig == 64);
+            assert_eq!(libc_says, expected, "signal {sig}");
+        }
+        // SAFETY: libc sets SIGUSR1 in this thread's mask; ours reads it back.
+        unsafe {
+            libc::sigemptyset(&mut theirs);
+            libc::sigaddset(&mut theirs, libc::SIGUSR1);
+            assert_eq!(
+                libc::pthread_sigmask(libc::SIG_BLOCK, &theirs, core::ptr::null_mut()),
+                0
+            );
+        }
+        let mut now = sys::Sigset::EMPTY;
+        // SAFETY: only reads the mask.
+        unsafe { sys::rt_sigprocmask(sys::SIG_BLOCK, core::ptr::null(), &mut now) }.unwrap();
+        let mut expected = old.bits() | set.bits() | 1 << (libc::SIGUSR1 - 1);
+        if qemu_drops_64 {
+            expected &= !(1 << 63);
+        }
+        assert_eq!(now.bits(), expected);
+    })
+    .join()
+    .unwrap();
+
+    let ign = sys::Sigaction {
+        sa_handler: sys::SIG_IGN,
+        ..sys::Sigaction::DEFAULT
+    };
+    let mut was = sys::Sigaction::default();
+    // SAFETY: SIG_IGN from a valid struct; `was` is writable.
+    unsafe { sys::rt_sigaction(libc::SIGUSR2, &ign, &mut was) }.unwrap();
+    // SAFETY: an all-zero sigaction is valid; libc fills it.
+    let mut theirs: libc::sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: only reads SIGUSR2's disposition.
+    let r = unsafe { libc::sigaction(libc::SIGUSR2, core::ptr::null(), &mut theirs) };
+    assert_eq!(r, 0);
+    assert_eq!(theirs.sa_sigaction, libc::SIG_IGN);
+    // Back to what it was; then SIGKILL cannot be changed.
+    // SAFETY: the disposition read above, a plain one (no test installs a handler).
+    unsafe { sys::rt_sigaction(libc::SIGUSR2, &was, core::ptr::null_mut()) }.unwrap();
+    assert_eq!(was.sa_handler, sys::SIG_DFL);
+    assert_eq!(
+        // SAFETY: as above.
+        unsafe { sys::rt_sigaction(sys::SIGKILL, &ign, core::ptr::null_mut()) },
+        Err(baremsg::Errno::EINVAL)
+    );
+}
+
+#[test]
+fn statx_and_statfs_match_the_kernels() {
+    use linux_raw_sys::general as k;
+    use sys::{Statfs, Statx, StatxTimestamp};
+    same_layout!(StatxTimestamp, k::statx_timestamp { tv_sec, tv_nsec });
+    same_layout!(
+        Statx,
+        k::statx {
+            stx_mask,
+            stx_blksize,
+            stx_attributes,
+            stx_nlink,
+            stx_uid,
+            stx_gid,
+            stx_mode,
+            stx_ino,
+            stx_size,
+            stx_blocks,
+            stx_attributes_mask,
+            stx_atime,
+            stx_btime,
+            stx_ctime,
+            stx_mtime,
+            stx_rdev_major,
+            stx_rdev_minor,
+            stx_dev_major,
+            stx_dev_minor,
+            stx_mnt_id,
+        }
+    );
+    // What `fstatfs` fills in: `struct statfs` on the 64-bit targets, `struct statfs64`
+    // on the 32-bit ones.
+    #[cfg(target_pointer_width = "64")]
+    type Theirs = k::statfs;
+    #[cfg(target_pointer_width = "32")]
+    type Theirs = k::statfs64;
+    same_layout!(
+        Statfs,
+        Theirs {
+            f_type,
+            f_bsize,
+            f_blocks,
+            f_bfree,
+            f_bavail,
+            f_files,
+            f_ffree,
+            f_fsid,
+            f_namelen,
+            f_frsize,
+            f_flags,
+            f_spare,
+        }
+    );
+}
+
+/// `statx` and `fstatfs` on real fds, against libc's `fstat` and `fstatfs`; pidfds on
+/// pidfs or, before Linux 6.9, anonymous inodes.
+#[test]
+fn statx_and_fstatfs_describe_real_fds() {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open("/proc/self/exe").unwrap();
+    let fd = file.as_raw_fd();
+    let mut st = sys::Statx::default();
+    // SAFETY: empty path with AT_EMPTY_PATH; `st` is writable.
+    unsafe {
+        sys::statx(
+            fd,
+            c"".as_ptr().cast(),
+            sys::AT_EMPTY_PATH,
+            sys::STATX_INO,
+            &mut st,
+        )
+    }
+    .unwrap();
+    // SAFETY: an all-zero stat is valid; libc fills it.
+    let mut theirs: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: `theirs` is writable.
+    assert_eq!(unsafe { libc::fstat(fd, &mut theirs) }, 0);
+    assert_ne!(st.stx_mask & sys::STATX_INO, 0);
+    assert_eq!(st.stx_ino, theirs.st_ino as u64);
+    assert_eq!(st.stx_size, theirs.st_size as u64);
+    assert_eq!(
+        (st.stx_dev_major, st.stx_dev_minor),
+        (libc::major(theirs.st_dev), libc::minor(theirs.st_dev))
+    );
+    let mut fs = sys::Statfs::default();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(fd, &mut fs) }.unwrap();
+    // SAFETY: an all-zero statfs is valid; libc fills it.
+    let mut lfs: libc::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: `lfs` is writable.
+    assert_eq!(unsafe { libc::fstatfs(fd, &mut lfs) }, 0);
+    // `f_type` and friends are i64 on x86_64, i32 on x86 (both sides).
+    #[allow(clippy::unnecessary_cast)]
+    let widen = |a: sys::KernelLong| a as i64;
+    assert_eq!(widen(fs.f_type), lfs.f_type as i64);
+    assert_eq!(widen(fs.f_bsize), lfs.f_bsize as i64);
+    assert_eq!(widen(fs.f_namelen), lfs.f_namelen as i64);
+
+    // PIDFS_MAGIC (linux/magic.h of 6.9+, in no header this suite has) is "PIDF".
+    assert_eq!(sys::PIDFS_MAGIC as u32, u32::from_be_bytes(*b"PIDF"));
+    assert_eq!(
+        sys::ANON_INODE_FS_MAGIC as u32,
+        linux_raw_sys::general::ANON_INODE_FS_MAGIC
+    );
+    // SAFETY: the new fd is closed below.
+    let pidfd = unsafe { sys::pidfd_open(sys::getpid(), 0) }.unwrap();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(pidfd, &mut fs) }.unwrap();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut v = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let version = (v.next().unwrap(), v.next().unwrap());
+    let want = if version >= (6, 9) {
+        sys::PIDFS_MAGIC
+    } else {
+        sys::ANON_INODE_FS_MAGIC
+    };
+    assert_eq!(
+        fs.f_type, want,
+        "the filesystem of pidfds on Linux {release}"
+    );
+    // SAFETY: ours.
+    unsafe { sys::close(pidfd) }.unwrap();
+}
+
+#[test]
+fn sigset_keeps_one_bit_per_signal_and_ignores_numbers_outside_1_to_64() {
+    use sys::Sigset;
+    let s = Sigset::EMPTY.with(1).with(64).with(0).with(65).with(-3);
+    assert_eq!(s.bits(), 1 | 1 << 63);
+    assert!(s.contains(1) && s.contains(64) && !s.contains(0) && !s.contains(65));
+    assert_eq!(s.without(1).without(64), Sigset::EMPTY);
+    assert!(Sigset::EMPTY.is_empty() && !Sigset::FULL.is_empty());
+    assert_eq!(Sigset::from_bits(0x4000).bits(), 0x4000);
+    assert!(Sigset::from_bits(0x4000).contains(sys::SIGTERM));
+}
+
+#[cfg(target_arch = "x86")]
 #[test]
 fn timeval_matches_libc_timeval() {
     // glibc's own `timeval` has the kernel's `long` fields on every target tested

@@ -11,10 +11,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use baremsg::activation::{ExecBuf, Spawn};
+use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use baremsg::notify::{
-    self, parse, Envp, MessageError, Notification, NotifyError, NotifyListener, NotifySocket,
-    MAX_MESSAGE,
+    self, parse, Envp, MessageError, Notification, NotifyEnv, NotifyError, NotifyListener,
+    NotifySocket, MAX_MESSAGE,
 };
 use baremsg::sys;
 use baremsg::unix::{UnixAddr, UnixDatagram};
@@ -619,6 +620,49 @@ fn the_notify_env_entry_points_a_child_at_the_socket() {
 }
 
 #[test]
+fn every_address_notify_socket_accepts_fits_in_a_notify_env() {
+    // The longest of each kind, and one byte less.
+    for len in [106, 107] {
+        let path = [b"/".as_slice(), &vec![b'p'; len - 1]].concat();
+        let name = vec![b'n'; len];
+        let cases = [
+            (path.clone(), UnixAddr::from_path(&path).unwrap()),
+            (
+                [b"@".as_slice(), &name].concat(),
+                UnixAddr::from_abstract(&name).unwrap(),
+            ),
+        ];
+        for (value, addr) in cases {
+            let parsed = NotifySocket::parse(&value).expect("NOTIFY_SOCKET accepts it");
+            assert_eq!(parsed.addr(), &addr);
+            let env = NotifyEnv::new(&addr).unwrap_or_else(|e| panic!("{len} bytes: {e}"));
+            assert_eq!(env.value(), value);
+            assert_eq!(
+                env.as_bytes(),
+                [b"NOTIFY_SOCKET=".as_slice(), &value].concat()
+            );
+            assert_eq!(env.as_cstr().to_bytes(), env.as_bytes());
+            assert_eq!(NotifySocket::parse(env.value()).unwrap().addr(), &addr);
+        }
+    }
+    // A manager bound to the longest abstract name hands it to its children.
+    let name = format!("{:x<107}", unique("long"));
+    let l = NotifyListener::bind(&UnixAddr::from_abstract(name.as_bytes()).unwrap()).unwrap();
+    let env = l.env().expect("the entry for a 107-byte abstract name");
+    assert_eq!(env.value(), format!("@{name}").as_bytes());
+    let s = NotifySocket::parse(env.value()).unwrap();
+    s.ready().unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(recv::<0>(&l, &mut buf).unwrap().payload(), b"READY=1");
+    // One byte more is refused by both.
+    let long = [b"@".as_slice(), &[b'n'; 108]].concat();
+    assert_eq!(
+        NotifySocket::parse(&long).unwrap_err(),
+        NotifyError::SocketNameTooLong { len: 108, max: 107 }
+    );
+}
+
+#[test]
 fn envp_walks_a_c_environment_array() {
     let entries = [
         c"A=1".as_ptr(),
@@ -1040,4 +1084,207 @@ fn notify_std_reads_notify_socket_through_std_env() {
             .stdout(Stdio::piped()),
     );
     assert_eq!(child.wait_ok(), "not notified\n");
+}
+
+// ---------------------------------------------------------------------------------
+// A reused pid
+
+/// Whether pidfds live on pidfs (Linux 6.9+), where a pidfd names one process for good.
+fn kernel_has_pidfs() -> bool {
+    // SAFETY: the new fd is wrapped at once.
+    let me = unsafe { OwnedFd::from_raw_fd(sys::pidfd_open(sys::getpid(), 0).unwrap()) };
+    let mut fs = sys::Statfs::default();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(me.as_raw_fd(), &mut fs) }.unwrap();
+    fs.f_type == sys::PIDFS_MAGIC
+}
+
+/// Forks a child that sends `count` times `msg` to `service`, then exits; returns its
+/// pid and a pidfd of it, made with it (`clone` with `CLONE_PIDFD`).
+fn fork_sender(service: &NotifySocket, msg: &[u8], count: usize) -> (i32, OwnedFd) {
+    let mut pidfd = -1;
+    // SAFETY: the child only sends (raw syscalls, no allocation) and exits.
+    match unsafe { sys::fork_pidfd(&mut pidfd) }.expect("clone") {
+        0 => {
+            let ok = (0..count).all(|_| service.send(msg).is_ok());
+            sys::exit_group(if ok { 0 } else { 1 })
+        }
+        // SAFETY: the pidfd the kernel made for us.
+        pid => (pid, unsafe { OwnedFd::from_raw_fd(pidfd) }),
+    }
+}
+
+/// Reaps `pid`, asserting it exited with 0.
+fn reap_ok(pid: i32) {
+    let mut status = 0;
+    // SAFETY: our child; nobody else waits for it.
+    assert_eq!(unsafe { sys::wait4(pid, &mut status, 0) }, Ok(pid));
+    assert!(sys::wifexited(status) && sys::wexitstatus(status) == 0);
+}
+
+const PIDNS_CHILD: &str = "BAREMSG_PID_REUSE_CHILD";
+const NOTIFY_READY: &str = "BAREMSG_NOTIFY_READY";
+
+/// In a PID namespace of its own (`unshare --pid --fork`, this binary as its PID 1, so
+/// that the pid it forces, with `ns_last_pid`, is no other test's): an old instance
+/// sends READY=1 and is reaped; the next child, started by `Spawn`, gets its pid; the
+/// old messages must be refused, by pid and by the new child's pidfd, and the new
+/// child's own accepted.
+#[test]
+fn a_message_from_a_reaped_process_whose_pid_was_reused_is_refused() {
+    let (l, _) = manager();
+    if !l.passes_pidfds() {
+        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+        return;
+    }
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "pid_reuse_in_a_namespace_of_its_own",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PIDNS_CHILD, "1")
+        .env(NOTIFY_READY, example("notify_ready"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unshare (util-linux)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "in the PID namespace:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the namespace half did not run:\n{text}"
+    );
+}
+
+#[test]
+#[ignore = "the half of a_message_from_a_reaped_process_whose_pid_was_reused_is_refused that runs in a PID namespace"]
+fn pid_reuse_in_a_namespace_of_its_own() {
+    let Some(notify_ready) = std::env::var_os(NOTIFY_READY) else {
+        eprintln!("not started by its parent test: nothing done");
+        return;
+    };
+    assert_eq!(sys::getpid(), 1, "PID 1 of a new PID namespace");
+    let (l, s) = manager();
+    let mut buf = [0u8; MAX_MESSAGE];
+
+    let (old, old_pidfd) = fork_sender(&s, b"READY=1\nX_INSTANCE=old", 2);
+    reap_ok(old);
+    drop(old_pidfd);
+    // The next pid handed out in this namespace is `old` again.
+    std::fs::write("/proc/sys/kernel/ns_last_pid", (old - 1).to_string())
+        .expect("write /proc/sys/kernel/ns_last_pid");
+    let exe = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(
+        notify_ready.as_os_str(),
+    ))
+    .unwrap();
+    let env = l.env().unwrap();
+    let argv = [exe.as_c_str(), c"READY=1", c"X_INSTANCE=new"];
+    let envp = [env.as_cstr()];
+    let new = Spawn::new(&exe, &argv)
+        .env(&envp)
+        .spawn_with_pidfd(&mut ExecBuf::<8, 64>::new())
+        .unwrap();
+    assert_eq!(new.pid(), old, "the new child got the old one's pid");
+    let pidfd = new.pidfd().expect("a pidfd made with the child");
+
+    // Both old messages: the pid matches, the process does not.
+    let stale = NotifyError::WrongSender {
+        expected: old,
+        actual: Some(old),
+    };
+    let n = recv::<0>(&l, &mut buf).unwrap();
+    assert_eq!(n.payload(), b"READY=1\nX_INSTANCE=old");
+    assert!(
+        n.sender_is(old),
+        "by number alone it looks like the new child"
+    );
+    assert_eq!(n.check_sender(old).unwrap_err(), stale, "by pid");
+    assert_eq!(
+        l.recv_from_pidfd::<0>(&mut buf, old, pidfd).unwrap_err(),
+        stale,
+        "by the new child's pidfd"
+    );
+    // The new child's own message passes both checks.
+    let n = recv::<0>(&l, &mut buf).unwrap();
+    assert_eq!(n.payload(), b"READY=1\nX_INSTANCE=new");
+    let n = n
+        .check_sender(old)
+        .expect("the new child's message, by pid");
+    assert!(n.check_sender_pidfd(old, pidfd).is_ok(), "by pidfd");
+    reap_ok(old);
+}
+
+#[test]
+fn a_message_the_expected_process_sent_before_it_was_reaped() {
+    let (l, s) = manager();
+    if !l.passes_pidfds() {
+        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+        return;
+    }
+    let mut buf = [0u8; MAX_MESSAGE];
+    let (pid, pidfd) = fork_sender(&s, b"READY=1", 2);
+    reap_ok(pid);
+    // By pid: the sender is gone, so it cannot be told from an earlier process with
+    // that pid: refused.
+    assert_eq!(
+        l.recv_from_pid::<0>(&mut buf, pid).unwrap_err(),
+        NotifyError::WrongSender {
+            expected: pid,
+            actual: Some(pid)
+        }
+    );
+    // By pidfd: on pidfs the sender is known to be the expected process, gone or not;
+    // before pidfs (6.5 to 6.8) it cannot be told, and is refused.
+    let r = l.recv_from_pidfd::<0>(&mut buf, pid, pidfd.as_fd());
+    if kernel_has_pidfs() {
+        assert_eq!(r.unwrap().payload(), b"READY=1");
+    } else {
+        assert!(matches!(r, Err(NotifyError::WrongSender { .. })));
+    }
+}
+
+#[test]
+fn a_pidfd_of_another_process_refuses_a_message_whatever_its_pid() {
+    let (l, s) = manager();
+    if !l.passes_pidfds() {
+        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+        return;
+    }
+    let mut buf = [0u8; MAX_MESSAGE];
+    // Our own message, checked against a pidfd of another (live) process given with
+    // our pid: the pids match, the processes do not.
+    s.ready().unwrap();
+    let (other, other_pidfd) = fork_sender(&s, b"X=1", 0);
+    let n = recv::<0>(&l, &mut buf).unwrap();
+    let r = n.check_sender_pidfd(sys::getpid(), other_pidfd.as_fd());
+    reap_ok(other);
+    assert_eq!(
+        r.unwrap_err(),
+        NotifyError::WrongSender {
+            expected: sys::getpid(),
+            actual: Some(sys::getpid())
+        }
+    );
+    // And against our own pidfd: accepted.
+    s.ready().unwrap();
+    // SAFETY: the new fd is wrapped at once.
+    let me = unsafe { OwnedFd::from_raw_fd(sys::pidfd_open(sys::getpid(), 0).unwrap()) };
+    let n = l
+        .recv_from_pidfd::<0>(&mut buf, sys::getpid(), me.as_fd())
+        .unwrap();
+    assert_eq!(n.payload(), b"READY=1");
+    assert!(NotifyError::WrongSender {
+        expected: 5,
+        actual: Some(5)
+    }
+    .to_string()
+    .contains("another process than the one expected"));
 }

@@ -510,3 +510,117 @@ fn kernel_structs_and_constants_match_libc() {
         "PR_GET_CHILD_SUBREAPER",
     );
 }
+
+#[test]
+fn a_signalfd_reads_blocked_signals_with_their_sender_and_a_child_s_exit() {
+    // In a child of its own: one thread, so a process-directed signal can only be
+    // pending for it (in the test process another thread would take it and die).
+    let pid = spawn(|| {
+        use baremsg::event::SignalFd;
+        use baremsg::sys::Sigset;
+        let set = Sigset::EMPTY.with(sys::SIGUSR1).with(sys::SIGCHLD);
+        let Ok(old) = process::block_signals(&set) else {
+            return 1;
+        };
+        if old.contains(sys::SIGUSR1) {
+            return 2;
+        }
+        let Ok(signals) = SignalFd::new(&set) else {
+            return 3;
+        };
+        let me = sys::getpid();
+        if process::kill(me, sys::SIGUSR1).is_err() {
+            return 4;
+        }
+        match signals.read() {
+            Ok(i) if i.ssi_signo == sys::SIGUSR1 as u32 && i.ssi_pid == me as u32 => {}
+            _ => return 5,
+        }
+        let child = spawn(|| 5);
+        let epoll = Epoll::new().unwrap();
+        epoll.add(&signals, READABLE, 7).unwrap();
+        let mut ev = [EpollEvent::default(); 2];
+        match epoll.wait(&mut ev, Some(Duration::from_secs(20))) {
+            Ok(got) if got.len() == 1 && { got[0].data } == 7 => {}
+            _ => return 6,
+        }
+        match signals.read() {
+            Ok(i)
+                if i.ssi_signo == sys::SIGCHLD as u32
+                    && i.ssi_pid == child as u32
+                    && i.ssi_code == sys::CLD_EXITED
+                    && i.ssi_status == 5 => {}
+            _ => return 7,
+        }
+        if process::wait(child, 0) != Ok(Some((child, ExitStatus::Exited(5)))) {
+            return 8;
+        }
+        // Nothing pending: a nonblocking read says EAGAIN.
+        if fd::set_nonblocking(&signals, true).is_err() || signals.read() != Err(Errno::EAGAIN) {
+            return 9;
+        }
+        // The mask is what was asked, and set_signal_mask gives it back.
+        match process::set_signal_mask(&old) {
+            Ok(was) if was == old.with(sys::SIGUSR1).with(sys::SIGCHLD) => 0,
+            _ => 10,
+        }
+    });
+    assert_eq!(
+        process::wait(pid, 0),
+        Ok(Some((pid, ExitStatus::Exited(0))))
+    );
+}
+
+#[test]
+fn signal_numbers_and_the_signalfd_struct_match_libc() {
+    let pairs = [
+        (sys::SIGHUP, libc::SIGHUP),
+        (sys::SIGINT, libc::SIGINT),
+        (sys::SIGQUIT, libc::SIGQUIT),
+        (sys::SIGILL, libc::SIGILL),
+        (sys::SIGTRAP, libc::SIGTRAP),
+        (sys::SIGABRT, libc::SIGABRT),
+        (sys::SIGBUS, libc::SIGBUS),
+        (sys::SIGFPE, libc::SIGFPE),
+        (sys::SIGKILL, libc::SIGKILL),
+        (sys::SIGUSR1, libc::SIGUSR1),
+        (sys::SIGSEGV, libc::SIGSEGV),
+        (sys::SIGUSR2, libc::SIGUSR2),
+        (sys::SIGPIPE, libc::SIGPIPE),
+        (sys::SIGALRM, libc::SIGALRM),
+        (sys::SIGTERM, libc::SIGTERM),
+        (sys::SIGSTKFLT, libc::SIGSTKFLT),
+        (sys::SIGCHLD, libc::SIGCHLD),
+        (sys::SIGCONT, libc::SIGCONT),
+        (sys::SIGSTOP, libc::SIGSTOP),
+        (sys::SIGTSTP, libc::SIGTSTP),
+        (sys::SIGTTIN, libc::SIGTTIN),
+        (sys::SIGTTOU, libc::SIGTTOU),
+        (sys::SIGURG, libc::SIGURG),
+        (sys::SIGXCPU, libc::SIGXCPU),
+        (sys::SIGXFSZ, libc::SIGXFSZ),
+        (sys::SIGVTALRM, libc::SIGVTALRM),
+        (sys::SIGPROF, libc::SIGPROF),
+        (sys::SIGWINCH, libc::SIGWINCH),
+        (sys::SIGIO, libc::SIGIO),
+        (sys::SIGPWR, libc::SIGPWR),
+        (sys::SIGSYS, libc::SIGSYS),
+    ];
+    for (i, (ours, theirs)) in pairs.iter().enumerate() {
+        assert_eq!((ours, i as i32 + 1), (theirs, *ours), "signal {}", i + 1);
+    }
+    assert_eq!(sys::SFD_CLOEXEC, libc::SFD_CLOEXEC);
+    assert_eq!(sys::SFD_NONBLOCK, libc::SFD_NONBLOCK);
+    assert_eq!(
+        size_of::<sys::SignalfdSiginfo>(),
+        size_of::<libc::signalfd_siginfo>()
+    );
+    assert_eq!(
+        core::mem::offset_of!(sys::SignalfdSiginfo, ssi_status),
+        core::mem::offset_of!(libc::signalfd_siginfo, ssi_status)
+    );
+    assert_eq!(
+        core::mem::offset_of!(sys::SignalfdSiginfo, ssi_addr),
+        core::mem::offset_of!(libc::signalfd_siginfo, ssi_addr)
+    );
+}

@@ -92,6 +92,24 @@ mod i386 {
         prog
     }
 
+    /// A filter that makes each syscall `nr` of `rules` fail with its `errno`, and
+    /// allows everything else.
+    #[cfg(not(baremsg_socketcall))]
+    pub(super) fn refuse_each(rules: &[(u32, u32)]) -> Vec<SockFilter> {
+        let mut prog = vec![
+            insn(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
+            insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH),
+            insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+            insn(BPF_LD_W_ABS, 0, 0, OFF_NR),
+        ];
+        for &(nr, errno) in rules {
+            prog.push(insn(BPF_JMP_JEQ_K, 0, 1, nr));
+            prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno));
+        }
+        prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW));
+        prog
+    }
+
     // -----------------------------------------------------------------------------------
     // Raw probes: what the kernel answers on each path once a filter is in place. An
     // invalid fd makes an allowed call fail with EBADF, a refused one with ENOSYS.
@@ -553,5 +571,182 @@ mod i386 {
                 _ => code::NOT_ENOSYS,
             }
         });
+    }
+
+    /// (f) A call refused both ways (direct getsockopt: ENOSYS, socketcall: EPERM, as in
+    /// a sandbox that allows only the direct calls) leaves the path alone: the allowed
+    /// calls (sendto, recvfrom, sendmsg, recvmsg) keep working, in that thread and in
+    /// others whose filters allow only the direct calls, also after another thread's
+    /// call moved the path to socketcall. Threads, so in a process of its own: see
+    /// `threads::allowed_calls_keep_working_in_every_thread`.
+    #[cfg(not(baremsg_socketcall))]
+    #[test]
+    fn a_call_refused_both_ways_leaves_allowed_calls_working_in_every_thread() {
+        use super::threads::{NAME, THREADS_CHILD};
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                NAME,
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(THREADS_CHILD, "1")
+            .output()
+            .expect("run the test binary");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "the child half failed:\n{text}");
+        assert!(
+            text.contains("1 passed"),
+            "the child half did not run:\n{text}"
+        );
+    }
+}
+
+/// The threads test's half that runs in a process of its own (its path must not move
+/// under the other tests, nor theirs under it): started by
+/// `i386::a_call_refused_both_ways_leaves_allowed_calls_working_in_every_thread` with
+/// [`THREADS_CHILD`] set.
+#[cfg(all(target_arch = "x86", not(baremsg_socketcall)))]
+mod threads {
+    use std::thread;
+
+    use baremsg::fd::{self, AsFd};
+    use baremsg::sys::{self, raw, SocketPath};
+    use baremsg::unix::UnixStream;
+    use baremsg::Errno;
+
+    use super::seccomp::install;
+
+    pub const THREADS_CHILD: &str = "BAREMSG_SOCKET_PATH_THREADS_CHILD";
+    pub const NAME: &str = "threads::allowed_calls_keep_working_in_every_thread";
+
+    const GETSOCKOPT: u32 = raw::nr::GETSOCKOPT as u32;
+    const SOCKETCALL: u32 = raw::nr::SOCKETCALL as u32;
+    const ENOSYS: u32 = 38;
+    const EPERM: u32 = 1;
+
+    /// `SO_TYPE` of `s`, through `sys::getsockopt` (so through the routing).
+    fn so_type(s: &UnixStream) -> Result<i32, Errno> {
+        use baremsg::fd::AsRawFd;
+        let mut ty = 0i32;
+        let mut len = 4u32;
+        // SAFETY: `ty` is writable for `len` bytes; the socket is open.
+        unsafe {
+            sys::getsockopt(
+                s.as_raw_fd(),
+                sys::SOL_SOCKET,
+                sys::SO_TYPE,
+                (&mut ty as *mut i32).cast(),
+                &mut len,
+            )
+        }?;
+        Ok(ty)
+    }
+
+    /// Bytes both ways by `sendto`/`recvfrom`, and a pipe's read end by
+    /// `sendmsg`/`recvmsg` (`SCM_RIGHTS`), read through; panics naming what failed.
+    fn exchange(a: &UnixStream, b: &UnixStream, who: &str) {
+        assert_eq!(a.send(b"ping"), Ok(4), "{who}: send");
+        let mut buf = [0u8; 16];
+        assert_eq!(b.recv(&mut buf), Ok(4), "{who}: recv");
+        assert_eq!(&buf[..4], b"ping");
+        let (r, w) = fd::pipe().unwrap();
+        fd::write_all(w.as_fd(), who.as_bytes()).unwrap();
+        drop(w);
+        assert_eq!(a.send_fds(b"#", &[r.as_fd()]), Ok(1), "{who}: sendmsg");
+        drop(r);
+        let mut slots = [None];
+        let got = b.recv_fds(&mut buf, &mut slots).unwrap_or_else(|e| {
+            panic!("{who}: recvmsg: {e}");
+        });
+        assert_eq!(got.bytes, 1, "{who}: recvmsg");
+        let passed = slots[0].take().expect("the fd arrived");
+        let mut text = [0u8; 64];
+        let n = fd::read(passed.as_fd(), &mut text).unwrap();
+        assert_eq!(
+            &text[..n],
+            who.as_bytes(),
+            "{who}: bytes through the passed fd"
+        );
+    }
+
+    /// In a thread of its own, installs a filter refusing `rules` (syscall number,
+    /// errno), then runs `f`.
+    fn in_filtered_thread(rules: &'static [(u32, u32)], f: impl FnOnce() + Send) {
+        thread::scope(|s| {
+            s.spawn(move || {
+                install(&super::i386::refuse_each(rules)).expect("install the filter");
+                f();
+            })
+            .join()
+            .expect("the filtered thread");
+        });
+    }
+
+    #[test]
+    #[ignore = "the child half of a test that starts it in a process of its own"]
+    fn allowed_calls_keep_working_in_every_thread() {
+        if std::env::var_os(THREADS_CHILD).is_none() {
+            eprintln!("not started by its parent test: nothing done");
+            return;
+        }
+        let forced_direct = cfg!(baremsg_direct);
+        let (a, b) = UnixStream::pair().unwrap();
+        assert_eq!(sys::socket_path(), SocketPath::Direct);
+
+        // A sandbox that allows the direct calls only (socketcall: EPERM) and refuses
+        // the direct getsockopt (ENOSYS): getsockopt fails both ways, and nothing else
+        // may change.
+        static DIRECT_ONLY_NO_GETSOCKOPT: [(u32, u32); 2] =
+            [(GETSOCKOPT, ENOSYS), (SOCKETCALL, EPERM)];
+        in_filtered_thread(&DIRECT_ONLY_NO_GETSOCKOPT, || {
+            let want = if forced_direct {
+                Errno::ENOSYS
+            } else {
+                Errno::EPERM
+            };
+            assert_eq!(so_type(&a), Err(want), "getsockopt refused both ways");
+            assert_eq!(
+                sys::socket_path(),
+                SocketPath::Direct,
+                "the path after the refusal"
+            );
+            exchange(&a, &b, "the thread whose getsockopt was refused");
+        });
+        assert_eq!(sys::socket_path(), SocketPath::Direct);
+        // Another thread, direct calls only: its allowed calls work.
+        static DIRECT_ONLY: [(u32, u32); 1] = [(SOCKETCALL, EPERM)];
+        in_filtered_thread(&DIRECT_ONLY, || {
+            exchange(&a, &b, "another thread allowing direct calls only");
+        });
+        exchange(&a, &b, "the unfiltered thread");
+
+        // A thread whose sandbox refuses the direct getsockopt but allows socketcall:
+        // its getsockopt goes through socketcall (unless the path is forced) and moves
+        // the path there; a direct-only thread's calls must work all the same.
+        static NO_DIRECT_GETSOCKOPT: [(u32, u32); 1] = [(GETSOCKOPT, ENOSYS)];
+        in_filtered_thread(&NO_DIRECT_GETSOCKOPT, || {
+            if forced_direct {
+                assert_eq!(so_type(&a), Err(Errno::ENOSYS));
+            } else {
+                assert_eq!(
+                    so_type(&a),
+                    Ok(sys::SOCK_STREAM),
+                    "getsockopt by socketcall"
+                );
+                assert_eq!(sys::socket_path(), SocketPath::Socketcall);
+            }
+            exchange(&a, &b, "the thread whose direct getsockopt was refused");
+        });
+        in_filtered_thread(&DIRECT_ONLY, || {
+            exchange(&a, &b, "a direct-only thread after the path moved");
+            assert_eq!(sys::socket_path(), SocketPath::Direct, "back to direct");
+        });
+        assert!(matches!(so_type(&a), Ok(sys::SOCK_STREAM)));
     }
 }

@@ -13,6 +13,7 @@ pub const DUP3: usize = 24;
 pub const FCNTL: usize = 25;
 pub const IOCTL: usize = 29;
 pub const UNLINKAT: usize = 35;
+pub const FSTATFS: usize = 44;
 pub const CHDIR: usize = 49;
 pub const FCHDIR: usize = 50;
 pub const OPENAT: usize = 56;

@@ -58,6 +58,8 @@ pub const EXIT_GROUP: usize = 248;
 pub const EPOLL_CTL: usize = 251;
 pub const CLOCK_GETTIME: usize = 263;
 pub const CLOCK_NANOSLEEP: usize = 265;
+/// `fstatfs64`: takes the size of `struct statfs64`.
+pub const FSTATFS64: usize = 267;
 pub const TGKILL: usize = 268;
 pub const WAITID: usize = 280;
 pub const SOCKET: usize = 281;

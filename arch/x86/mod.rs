@@ -24,11 +24,19 @@
 //! - sandboxes allow-list one or the other (some only `socketcall`, as written for old
 //!   i386 libcs; some only the direct calls).
 //!
-//! So by default baremsg tries the direct call and, when it fails with `ENOSYS`, makes
-//! the same call through `socketcall` (and the other way round), remembering the path
-//! that worked in an atomic: no lock, no allocation, one extra syscall at most when the
-//! preferred path is refused. `--cfg baremsg_socketcall` or `--cfg baremsg_direct`
-//! (in `RUSTFLAGS`) forces one path at build time.
+//! So by default baremsg makes each socket call by the path in force (direct at first)
+//! and, when that path refuses it, makes the same call by the other path. A refusal is
+//! `ENOSYS` (a kernel without the call, or a filter) or `EPERM` (what filters answer
+//! most often). The path in force, an atomic, switches only when the other path
+//! succeeded: a call refused both ways (say `getsockopt` refused directly and
+//! `socketcall` refused as a whole) fails with the other path's error (the first one's
+//! if that was `ENOSYS`) and leaves the path alone. seccomp filters are per thread but
+//! the path is per process, so this is what keeps a call refused in one thread from
+//! making the allowed calls fail, in it or in any other thread: every call that one of
+//! the two paths allows to the calling thread reaches the kernel. No lock, no
+//! allocation; one extra syscall when the path in force is refused.
+//! `--cfg baremsg_socketcall` or `--cfg baremsg_direct` (in `RUSTFLAGS`) forces one
+//! path at build time.
 //!
 //! # The way in: `__kernel_vsyscall` or `int 0x80`
 //! `int 0x80` always works, but costs far more than the `sysenter` (Intel) or `syscall`
@@ -575,6 +583,15 @@ impl SocketCall {
 
 #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
 const ENOSYS: isize = -38;
+#[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+const EPERM: isize = -1;
+
+/// Whether a socket call's answer is "not this way" (see the module docs).
+#[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
+#[inline(always)]
+const fn refused(ret: isize) -> bool {
+    ret == ENOSYS || ret == EPERM
+}
 
 #[cfg(not(baremsg_socketcall))]
 #[inline(always)]
@@ -622,8 +639,9 @@ pub unsafe fn socket_call<const N: usize>(call: SocketCall, args: [usize; N]) ->
     return unsafe { direct(call, &args) };
 
     #[cfg(not(any(baremsg_socketcall, baremsg_direct)))]
-    // SAFETY: forwarded from the caller. A call refused with ENOSYS did nothing, so
-    // making it again by the other path is sound.
+    // SAFETY: forwarded from the caller: the arguments are valid for this call by either
+    // path. A socket call that failed sent, received and created nothing, so making it
+    // again by the other path repeats no effect.
     unsafe {
         let preferred = PATH.load(Ordering::Relaxed);
         let ret = if preferred == SocketPath::Direct as u8 {
@@ -631,22 +649,27 @@ pub unsafe fn socket_call<const N: usize>(call: SocketCall, args: [usize; N]) ->
         } else {
             via_socketcall(call, &args)
         };
-        if ret != ENOSYS {
+        if !refused(ret) {
             return ret;
         }
-        let (other, ret) = if preferred == SocketPath::Direct as u8 {
+        let (other, retried) = if preferred == SocketPath::Direct as u8 {
             (SocketPath::Socketcall, via_socketcall(call, &args))
         } else {
             (SocketPath::Direct, direct(call, &args))
         };
-        if ret != ENOSYS {
+        if retried >= 0 {
             PATH.store(other as u8, Ordering::Relaxed);
         }
-        ret
+        if retried == ENOSYS {
+            ret
+        } else {
+            retried
+        }
     }
 }
 
-/// How socket calls reach the kernel now: the forced path, or the one that last worked.
+/// How socket calls reach the kernel now: the forced path, or the one in force (see the
+/// module docs).
 #[inline]
 pub fn socket_path() -> SocketPath {
     #[cfg(baremsg_socketcall)]

@@ -59,6 +59,8 @@ pub const EXIT_GROUP: usize = 252;
 pub const EPOLL_CTL: usize = 255;
 pub const CLOCK_GETTIME: usize = 265;
 pub const CLOCK_NANOSLEEP: usize = 267;
+/// `fstatfs64`: takes the size of `struct statfs64`.
+pub const FSTATFS64: usize = 269;
 pub const TGKILL: usize = 270;
 pub const WAITID: usize = 284;
 pub const OPENAT: usize = 295;

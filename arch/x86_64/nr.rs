@@ -56,6 +56,7 @@ pub const SETRESGID: usize = 119;
 pub const GETPGID: usize = 121;
 pub const GETSID: usize = 124;
 pub const RT_SIGTIMEDWAIT: usize = 128;
+pub const FSTATFS: usize = 138;
 pub const PRCTL: usize = 157;
 pub const GETTID: usize = 186;
 pub const GETDENTS64: usize = 217;

@@ -45,7 +45,7 @@ pub use listen::{
     socket_info, Activated, ListenEnv, ListenFd, ListenFds, Names, SocketInfo, LISTEN_FDS_START,
     UNKNOWN_NAME,
 };
-pub use spawn::{ExecBuf, Needs, Spawn, SpawnStep};
+pub use spawn::{ExecBuf, Needs, Spawn, SpawnStep, Spawned};
 
 use crate::notify::value_of;
 use crate::Errno;
@@ -200,6 +200,7 @@ impl fmt::Display for ActivationError {
                     SpawnStep::MoveFds => "moving the fds out of the way",
                     SpawnStep::PlaceFds => "placing the fds at 3..",
                     SpawnStep::Exec => "execve",
+                    SpawnStep::Signals => "resetting the signal dispositions and mask",
                 };
                 write!(f, "the child failed at {what}: {errno}")
             }

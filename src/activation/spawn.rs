@@ -6,9 +6,9 @@ use core::fmt;
 use core::ptr;
 
 use super::{is_listen_var, ActivationError, LISTEN_FDS_START};
-use crate::fd::{self, AsFd, AsRawFd, BorrowedFd, RawFd};
+use crate::fd::{self, AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use crate::notify::{decimal, is_valid_fd_name};
-use crate::sys;
+use crate::sys::{self, Sigaction, Sigset};
 use crate::Errno;
 
 const PID_PREFIX: &[u8] = b"LISTEN_PID=";
@@ -52,20 +52,61 @@ impl<const PTRS: usize, const BYTES: usize> fmt::Debug for ExecBuf<PTRS, BYTES> 
 
 /// The step of starting a child that failed, in the child, before the new program ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SpawnStep {
-    /// Duplicating the sockets above fd 3 + n, out of the way (`fcntl(F_DUPFD_CLOEXEC)`;
-    /// `EINVAL` or `EMFILE`: the fd limit is too low).
+    /// Moving fds that sit where others must go (and the report pipe, if it sits there)
+    /// above fd 3 + n, out of the way (`fcntl(F_DUPFD_CLOEXEC)`; `EINVAL` or `EMFILE`:
+    /// the fd limit is too low, see [`Spawn::spawn`]).
     MoveFds,
-    /// Putting them at fds 3, 4, ... (`dup3`).
+    /// Putting them at fds 3, 4, ... (`dup3`; `EBADF`: fd 3 + n - 1 is above the fd
+    /// limit).
     PlaceFds,
     /// `execve` itself (`ENOENT`, `EACCES`, `ENOEXEC`, ...).
     Exec,
+    /// Setting every signal's disposition to the default or the signal mask
+    /// (`rt_sigaction`, `rt_sigprocmask`: refused by a seccomp filter, say).
+    Signals,
+}
+
+/// A child [`Spawn::spawn_with_pidfd`] started: its pid and, where the kernel makes
+/// them (Linux 5.2+), a pidfd of it, made with the child (`clone` with `CLONE_PIDFD`),
+/// so it refers to this child even once the pid is reused. Dropping it closes the pidfd;
+/// waiting for the child (`wait4`) is the caller's business.
+#[derive(Debug)]
+pub struct Spawned {
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+}
+
+impl Spawned {
+    /// The child's pid.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// A close-on-exec pidfd of the child: made with the child (`clone` with
+    /// `CLONE_PIDFD`), or where that is refused or ignored (a seccomp filter, a kernel
+    /// before 5.2, qemu-user) by `pidfd_open` right after, before the child can be
+    /// reaped; `None` where neither exists (before Linux 5.3), or once taken.
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(|fd| fd.as_fd())
+    }
+
+    /// Takes the pidfd.
+    pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
+        self.pidfd.take()
+    }
 }
 
 /// A program to start with sockets passed the way systemd passes them: `fork`, then in
 /// the child the sockets move to fds 3, 4, ... (cleared of close-on-exec), and `execve`
 /// runs the program with `LISTEN_FDS`, `LISTEN_PID` (the child's own pid) and, if names
 /// are given, `LISTEN_FDNAMES` added to the environment.
+///
+/// The program starts with every signal's disposition at its default and an empty
+/// signal mask (or the one given to [`signal_mask`](Self::signal_mask)), whatever the
+/// caller blocks or ignores: as systemd starts services, and as `std::process::Command`
+/// does for `SIGPIPE`.
 ///
 /// ```
 /// use baremsg::activation::{ExecBuf, Spawn};
@@ -98,6 +139,7 @@ pub struct Spawn<'a> {
     env: &'a [&'a CStr],
     fds: &'a [BorrowedFd<'a>],
     names: Option<&'a [&'a [u8]]>,
+    mask: Sigset,
 }
 
 /// How much of an [`ExecBuf`] a spawn takes.
@@ -119,6 +161,7 @@ impl<'a> Spawn<'a> {
             env: &[],
             fds: &[],
             names: None,
+            mask: Sigset::EMPTY,
         }
     }
 
@@ -141,6 +184,13 @@ impl<'a> Spawn<'a> {
     /// names in libsystemd).
     pub fn names(mut self, names: &'a [&'a [u8]]) -> Self {
         self.names = Some(names);
+        self
+    }
+
+    /// The signal mask the program starts with (empty unless set here). `SIGKILL` and
+    /// `SIGSTOP` are never blocked.
+    pub fn signal_mask(mut self, mask: Sigset) -> Self {
+        self.mask = mask;
         self
     }
 
@@ -168,8 +218,8 @@ impl<'a> Spawn<'a> {
         Needs { ptrs, bytes }
     }
 
-    /// Starts the program; returns the child's pid, which the caller waits for
-    /// (`wait4`).
+    /// Starts the program (`fork(2)`, `execve(2)`); returns the child's pid, which the
+    /// caller waits for (`wait4`).
     ///
     /// Checked before anything starts: the names (one per fd, each valid), and that
     /// `buf` is big enough ([`ActivationError::ExecBufTooSmall`]). If the child fails
@@ -180,10 +230,46 @@ impl<'a> Spawn<'a> {
     /// allocates or takes a lock), so this is sound in a multi-threaded program. Fds
     /// without close-on-exec that other threads open meanwhile are inherited, as with
     /// any `fork`; every fd baremsg makes is close-on-exec.
+    ///
+    /// Signals: the calling thread blocks them all from before the `fork` until after
+    /// it (its own mask is back as it was when this returns), so no handler of the
+    /// caller's ever runs in the child. The child sets every disposition (1..=64 but
+    /// `SIGKILL` and `SIGSTOP`) to the default, then the mask to the one asked for
+    /// (empty by default) just before `execve`: a signal sent to the child meanwhile
+    /// waits until then and takes its default action. Without this a service would
+    /// inherit what `execve` keeps: the mask, and every ignored signal (a Rust
+    /// program ignores `SIGPIPE`; an init that reads `SIGTERM` from a signalfd blocks it).
+    ///
+    /// Fd numbers: each fd goes to its target with `dup3`, so fd 3 + n - 1 must be below
+    /// the `RLIMIT_NOFILE` limit. Only an fd that sits at another fd's target (which
+    /// placing that other fd would overwrite) is first moved above 3 + n, each such
+    /// number once, and the report pipe likewise if it sits at a target; each move takes
+    /// a free number below the limit ([`SpawnStep::MoveFds`] with `EMFILE` or `EINVAL`
+    /// otherwise). An fd already at its own target only loses close-on-exec.
     pub fn spawn<const PTRS: usize, const BYTES: usize>(
         &self,
         buf: &mut ExecBuf<PTRS, BYTES>,
     ) -> Result<i32, ActivationError> {
+        self.start(buf, false).map(|child| child.pid)
+    }
+
+    /// [`spawn`](Self::spawn), also returning a pidfd of the child (`clone(2)` with
+    /// `CLONE_PIDFD`, Linux 5.2+), which stays bound to this child even after it exits
+    /// and its pid is reused: hand it to
+    /// [`NotifyListener::recv_from_pidfd`](crate::notify::NotifyListener::recv_from_pidfd)
+    /// to tell the child's notifications from those of an earlier process with its pid.
+    pub fn spawn_with_pidfd<const PTRS: usize, const BYTES: usize>(
+        &self,
+        buf: &mut ExecBuf<PTRS, BYTES>,
+    ) -> Result<Spawned, ActivationError> {
+        self.start(buf, true)
+    }
+
+    fn start<const PTRS: usize, const BYTES: usize>(
+        &self,
+        buf: &mut ExecBuf<PTRS, BYTES>,
+        want_pidfd: bool,
+    ) -> Result<Spawned, ActivationError> {
         let n = self.fds.len();
         if let Some(names) = self.names {
             if names.len() != n {
@@ -273,7 +359,7 @@ impl<'a> Spawn<'a> {
         push(ptr::null());
 
         let (err_r, err_w) = fd::pipe()?;
-        let child = Child {
+        let child = InChild {
             fds: self.fds,
             scratch: base,
             // Within `bytes`, after the prefix.
@@ -284,16 +370,51 @@ impl<'a> Spawn<'a> {
             // `envp_at` < the pointers pushed, all within `ptrs`.
             envp: buf.ptrs.as_ptr().wrapping_add(envp_at),
             report: err_w.as_raw_fd(),
+            mask: self.mask,
         };
-        // SAFETY: the child runs `Child::run`, which makes raw syscalls only and never
-        // returns.
-        let pid = match unsafe { sys::fork() } {
-            Ok(0) => child.run(),
-            Ok(pid) => pid,
-            Err(e) => return Err(ActivationError::Sys(e.into())),
+        let mut caller_mask = Sigset::EMPTY;
+        // SAFETY: both sets are valid; this thread gets its mask back below.
+        unsafe { sys::rt_sigprocmask(sys::SIG_SETMASK, &Sigset::FULL, &mut caller_mask) }?;
+        let mut pidfd = -1;
+        // SAFETY: the child runs `InChild::run`, which makes raw syscalls only and never
+        // returns; in the parent, a pidfd stored in `pidfd` is wrapped below.
+        let forked = unsafe {
+            if want_pidfd {
+                match sys::fork_pidfd(&mut pidfd) {
+                    Err(Errno::EPERM | Errno::ENOSYS | Errno::EINVAL) => sys::fork(),
+                    r => r,
+                }
+            } else {
+                sys::fork()
+            }
+        };
+        if forked == Ok(0) {
+            child.run();
+        }
+        // SAFETY: the mask saved above.
+        let restored =
+            unsafe { sys::rt_sigprocmask(sys::SIG_SETMASK, &caller_mask, ptr::null_mut()) };
+        // SAFETY: a pidfd the kernel stored is ours, and nothing else owns it.
+        let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+        let pid = forked?;
+        // Where clone made none (a kernel or an emulator without CLONE_PIDFD, a filter
+        // that refused it), pidfd_open of the child: it cannot have been reaped yet, so
+        // its pid still names it.
+        let pidfd = match pidfd {
+            None if want_pidfd => {
+                // SAFETY: pidfd_open returns a new fd that nobody else owns; wrapped at once.
+                unsafe { sys::pidfd_open(pid, 0) }
+                    .ok()
+                    // SAFETY: as above.
+                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+            }
+            fd => fd,
         };
         drop(err_w);
-        wait_for_exec(pid, err_r.as_fd())
+        let pid = wait_for_exec(pid, err_r.as_fd())?;
+        // Only fails for a bad pointer or `how`: neither can happen.
+        debug_assert_eq!(restored, Ok(()));
+        Ok(Spawned { pid, pidfd })
     }
 }
 
@@ -314,7 +435,7 @@ impl Writer<'_> {
 }
 
 /// What the child needs, as raw pointers into memory it has its own copy of.
-struct Child<'a> {
+struct InChild<'a> {
     fds: &'a [BorrowedFd<'a>],
     scratch: *mut u8,
     pid_digits: *mut u8,
@@ -323,19 +444,42 @@ struct Child<'a> {
     argv: *const *const u8,
     envp: *const *const u8,
     report: RawFd,
+    mask: Sigset,
 }
 
-impl Child<'_> {
-    /// In the forked child: fill in the pid, place the fds, exec. Raw syscalls only.
+impl InChild<'_> {
+    /// Whether `fd` is one of the targets, 3 .. 3 + n.
+    fn is_target(&self, fd: RawFd) -> bool {
+        (LISTEN_FDS_START..self.floor).contains(&fd)
+    }
+
+    /// In the forked child (all signals blocked): reset the signals, fill in the pid,
+    /// place the fds, set the mask, exec. Raw syscalls only.
     fn run(self) -> ! {
         // The report pipe may sit where an fd must go: move it above them first. If that
         // fails, nothing has been moved yet and the original still works.
-        // SAFETY: F_DUPFD_CLOEXEC makes a new fd in this (child) process.
-        let report =
+        let report = if self.is_target(self.report) {
+            // SAFETY: F_DUPFD_CLOEXEC makes a new fd in this (child) process.
             match unsafe { sys::fcntl(self.report, sys::F_DUPFD_CLOEXEC, self.floor as usize) } {
                 Ok(fd) => fd as RawFd,
                 Err(e) => fail(self.report, SpawnStep::MoveFds, e),
-            };
+            }
+        } else {
+            self.report
+        };
+
+        // Every disposition to the default: handlers of the parent must not run here,
+        // and `execve` keeps ignored signals ignored.
+        for sig in 1..=sys::NSIG {
+            if sig == sys::SIGKILL || sig == sys::SIGSTOP {
+                continue;
+            }
+            // SAFETY: SIG_DFL, from a valid struct; the old one is not asked for.
+            let set = unsafe { sys::rt_sigaction(sig, &Sigaction::DEFAULT, ptr::null_mut()) };
+            if let Err(e) = set {
+                fail(report, SpawnStep::Signals, e);
+            }
+        }
 
         let mut digits = [0u8; 20];
         let pid = decimal(sys::getpid() as u64, &mut digits);
@@ -346,27 +490,54 @@ impl Child<'_> {
             *self.pid_digits.add(len) = 0;
         }
 
-        // Every source above 3 + n first, so that placing one cannot overwrite another
-        // that is still to be placed.
+        // Where each fd is taken from: where it is, unless it sits at the target of
+        // another fd, which placing that one would overwrite: then from a copy above
+        // 3 + n, one per such number. Any other source survives the placing: outside the
+        // targets, or at its own target (which only it is placed on).
+        let scratch = self.scratch.cast::<i32>();
         for (i, fd) in self.fds.iter().enumerate() {
-            // SAFETY: the source is open (borrowed in the parent at fork time).
-            match unsafe { sys::fcntl(fd.as_raw_fd(), sys::F_DUPFD_CLOEXEC, self.floor as usize) } {
-                // SAFETY: scratch has 4 bytes per fd.
-                Ok(tmp) => unsafe {
-                    ptr::write_unaligned(self.scratch.cast::<i32>().add(i), tmp as i32)
-                },
-                Err(e) => fail(report, SpawnStep::MoveFds, e),
-            }
+            let src = fd.as_raw_fd();
+            let endangered = self.is_target(src)
+                && self.fds[(src - LISTEN_FDS_START) as usize].as_raw_fd() != src;
+            let from = if !endangered {
+                src
+            } else if let Some(k) = self.fds[..i].iter().position(|f| f.as_raw_fd() == src) {
+                // SAFETY: scratch has 4 bytes per fd; entry k < i was written.
+                unsafe { ptr::read_unaligned(scratch.add(k)) }
+            } else {
+                // SAFETY: F_DUPFD_CLOEXEC makes a new fd in this process; the source is
+                // open (borrowed in the parent at fork time).
+                match unsafe { sys::fcntl(src, sys::F_DUPFD_CLOEXEC, self.floor as usize) } {
+                    Ok(copy) => copy as RawFd,
+                    Err(e) => fail(report, SpawnStep::MoveFds, e),
+                }
+            };
+            // SAFETY: scratch has 4 bytes per fd.
+            unsafe { ptr::write_unaligned(scratch.add(i), from) };
         }
         for i in 0..self.fds.len() {
+            let target = LISTEN_FDS_START + i as RawFd;
             // SAFETY: written above.
-            let tmp = unsafe { ptr::read_unaligned(self.scratch.cast::<i32>().add(i)) };
-            // dup3 with no flags: the placed fd survives execve; the temporary, being
-            // close-on-exec, does not.
+            let from = unsafe { ptr::read_unaligned(scratch.add(i)) };
+            // dup3 with no flags: the placed fd survives execve; a copy made above, being
+            // close-on-exec, does not. An fd at its own target only loses close-on-exec.
             // SAFETY: both are fds of this process; the target is replaced atomically.
-            if let Err(e) = unsafe { sys::dup3(tmp, LISTEN_FDS_START + i as RawFd, 0) } {
+            let placed = unsafe {
+                if from == target {
+                    sys::fcntl(target, sys::F_SETFD, 0).map(drop)
+                } else {
+                    sys::dup3(from, target, 0).map(drop)
+                }
+            };
+            if let Err(e) = placed {
                 fail(report, SpawnStep::PlaceFds, e);
             }
+        }
+        // The mask last: a signal that came since the fork takes its default action now.
+        // SAFETY: a valid set; the old mask is not asked for.
+        let set = unsafe { sys::rt_sigprocmask(sys::SIG_SETMASK, &self.mask, ptr::null_mut()) };
+        if let Err(e) = set {
+            fail(report, SpawnStep::Signals, e);
         }
         // SAFETY: path, argv and envp are NUL-terminated strings and null-terminated
         // pointer arrays, laid out by `spawn` in memory this child has a copy of.
@@ -411,6 +582,7 @@ fn wait_for_exec(pid: i32, report: BorrowedFd<'_>) -> Result<i32, ActivationErro
     let step = match i32::from_ne_bytes([msg[0], msg[1], msg[2], msg[3]]) {
         0 => SpawnStep::MoveFds,
         1 => SpawnStep::PlaceFds,
+        3 => SpawnStep::Signals,
         _ => SpawnStep::Exec,
     };
     let errno = Errno::from_raw(i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]));

@@ -46,7 +46,10 @@ pub enum NotifyError {
     WrongSender {
         /// The pid expected.
         expected: i32,
-        /// The sender's pid from its credentials (`None`: none arrived).
+        /// The sender's pid from its credentials (`None`: none arrived). The expected pid
+        /// itself when the pidfd that came with the message shows another process that
+        /// had, or has, that pid (see
+        /// [`Notification::check_sender`](super::Notification::check_sender)).
         actual: Option<i32>,
     },
     /// The socket has no address to hand to a child in `NOTIFY_SOCKET` (it is unnamed,
@@ -117,6 +120,12 @@ impl fmt::Display for NotifyError {
                 f.write_str("the manager did not answer BARRIER=1 before the timeout")
             }
             NotifyError::WrongSender { expected, actual } => match actual {
+                Some(pid) if pid == expected => write!(
+                    f,
+                    "notification from pid {pid}, but from another process than the one \
+                     expected (its pidfd shows one that has exited, or another); its fds \
+                     were closed"
+                ),
                 Some(pid) => write!(
                     f,
                     "notification from pid {pid}, expected pid {expected}; its fds were closed"

@@ -157,15 +157,33 @@ impl NotifyListener {
         })
     }
 
-    /// [`recv`](Self::recv), refusing a message whose credentials are not those of
-    /// process `pid` (or that has none) with [`NotifyError::WrongSender`]; the refused
-    /// message's fds are closed.
+    /// [`recv`](Self::recv), refusing with [`NotifyError::WrongSender`] a message that
+    /// is not from process `pid`, which must be a child of the caller not yet reaped (or
+    /// a process kept from being reaped otherwise); the refused message's fds are
+    /// closed. See [`Notification::check_sender`] for what is checked, and what cannot
+    /// be where the kernel passes no pidfds. [`recv_from_pidfd`](Self::recv_from_pidfd)
+    /// checks against a pidfd of the process instead, which also holds once it has been
+    /// reaped.
     pub fn recv_from_pid<'b, const FDS: usize>(
         &self,
         buf: &'b mut [u8],
         pid: i32,
     ) -> Result<Notification<'b, FDS>, NotifyError> {
         self.recv(buf)?.check_sender(pid)
+    }
+
+    /// [`recv`](Self::recv), refusing with [`NotifyError::WrongSender`] a message that
+    /// is not from process `pid`, whose pidfd the caller holds in `pidfd` (one
+    /// [`Spawn::spawn_with_pidfd`](crate::activation::Spawn::spawn_with_pidfd) returns,
+    /// say); the refused message's fds are closed. See
+    /// [`Notification::check_sender_pidfd`].
+    pub fn recv_from_pidfd<'b, const FDS: usize>(
+        &self,
+        buf: &'b mut [u8],
+        pid: i32,
+        pidfd: BorrowedFd<'_>,
+    ) -> Result<Notification<'b, FDS>, NotifyError> {
+        self.recv(buf)?.check_sender_pidfd(pid, pidfd)
     }
 }
 
@@ -219,15 +237,59 @@ impl<'b, const FDS: usize> Notification<'b, FDS> {
         self.cred.map(|c| c.pid)
     }
 
-    /// Whether the credentials say the sender is process `pid`.
+    /// Whether the credentials say the sender had pid `pid` (the number only: see
+    /// [`check_sender`](Self::check_sender) for a check a reused pid cannot pass).
     pub fn sender_is(&self, pid: i32) -> bool {
         self.sender_pid() == Some(pid)
     }
 
     /// This notification if it came from process `pid`; otherwise
-    /// [`NotifyError::WrongSender`], and its fds are closed.
+    /// [`NotifyError::WrongSender`], and its fds are closed. `pid` must be a child of
+    /// the caller not yet reaped (or a process kept from being reaped otherwise), so
+    /// that no other process can have its number meanwhile.
+    ///
+    /// The credentials must name `pid` (`actual` in the error is the pid they name,
+    /// `None` if none came). Where the message came with its sender's pidfd
+    /// (`SO_PASSPIDFD`, Linux 6.5+, and [`take_pidfd`](Self::take_pidfd) not called),
+    /// the sender must also still exist: a message from a process that has exited and
+    /// been reaped, such as an earlier process that had the same pid, is refused
+    /// (`actual == Some(expected)`), even though its number matches. This is read from
+    /// `/proc/self/fdinfo` (`Pid: -1`), or without `/proc` on kernels with pidfs (6.9+)
+    /// by comparing the pidfd with one of the process that has `pid` now
+    /// (`pidfd_open(2)`). A message the expected process sent before it was reaped is
+    /// refused too: read its messages before reaping it, or use
+    /// [`check_sender_pidfd`](Self::check_sender_pidfd).
+    ///
+    /// Where no pidfd came (Linux before 6.5, `SO_PASSPIDFD` refused), or neither
+    /// `/proc` nor pidfs can tell, the check is by number alone: it cannot tell a
+    /// message that a process which had the pid before sent, and that was still queued
+    /// when its pid was reused, from one of process `pid`. Errors of the check itself
+    /// (`EMFILE` opening fdinfo, ...) are [`NotifyError::Sys`].
     pub fn check_sender(self, pid: i32) -> Result<Self, NotifyError> {
-        if self.sender_is(pid) {
+        self.check(pid, None)
+    }
+
+    /// This notification if it came from the process `pidfd` refers to, whose pid is
+    /// `pid`; otherwise [`NotifyError::WrongSender`], and its fds are closed.
+    ///
+    /// The credentials must name `pid`. Where the message came with its sender's pidfd:
+    /// on kernels with pidfs (Linux 6.9+) the two pidfds must name the same process (the
+    /// same inode), which holds even after the process has exited and been reaped, and
+    /// fails for any other process, whatever its pid; on 6.5 to 6.8 both processes must
+    /// still exist (read from `/proc/self/fdinfo`; then the sender is the process that
+    /// has `pid`, which is `pidfd`'s). Where no pidfd came, or neither pidfs nor `/proc`
+    /// can tell, the check is by number alone, as in [`check_sender`](Self::check_sender).
+    pub fn check_sender_pidfd(self, pid: i32, pidfd: BorrowedFd<'_>) -> Result<Self, NotifyError> {
+        self.check(pid, Some(pidfd))
+    }
+
+    fn check(self, pid: i32, expected: Option<BorrowedFd<'_>>) -> Result<Self, NotifyError> {
+        let same = match (self.sender_is(pid), &self.pidfd) {
+            (false, _) => false,
+            (true, None) => true,
+            (true, Some(sent)) => super::sender::is_expected(sent.as_fd(), pid, expected)?,
+        };
+        if same {
             Ok(self)
         } else {
             Err(NotifyError::WrongSender {
@@ -288,30 +350,42 @@ pub struct NotifyEnv {
     len: usize,
 }
 
-/// `NOTIFY_SOCKET=`, an `@` or the path's first byte, the rest of the name, the NUL.
-const ENV_LEN: usize = ENV_VAR.len() + 1 + SUN_PATH_LEN;
+/// The longest path or abstract name [`NotifySocket::parse`](super::NotifySocket::parse)
+/// accepts: `sun_path` less the path's NUL or the abstract name's leading NUL.
+const NAME_MAX: usize = SUN_PATH_LEN - 1;
+
+/// `NOTIFY_SOCKET=`, an `@` (abstract names), the name, the NUL.
+const ENV_LEN: usize = ENV_VAR.len() + 1 + 1 + NAME_MAX + 1;
 
 impl NotifyEnv {
-    /// The entry for `addr`; an unnamed address, or an abstract name holding a NUL byte
-    /// (which the `@` text form cannot carry), has none.
+    /// The entry for `addr`: every address [`NotifySocket::parse`] accepts has one (paths
+    /// and abstract names of up to 107 bytes). An unnamed address, or an abstract name
+    /// holding a NUL byte (which the `@` text form cannot carry), has none; a name longer
+    /// than `NotifySocket::parse` accepts (a 108-byte path without its NUL, which only a
+    /// socket bound by other code can have) is [`NotifyError::SocketNameTooLong`].
+    ///
+    /// [`NotifySocket::parse`]: super::NotifySocket::parse
     pub fn new(addr: &UnixAddr) -> Result<Self, NotifyError> {
         let (at, name): (&[u8], &[u8]) = match addr.kind() {
             AddrKind::Path(p) => (b"", p),
             AddrKind::Abstract(n) if !n.contains(&0) => (b"@", n),
             _ => return Err(NotifyError::NoSocketAddress),
         };
+        if name.len() > NAME_MAX {
+            return Err(NotifyError::SocketNameTooLong {
+                len: name.len(),
+                max: NAME_MAX,
+            });
+        }
         let mut buf = [0u8; ENV_LEN];
         let mut len = 0;
+        // At most ENV_LEN - 1 bytes (the name's length is checked above): the NUL fits.
         for part in [ENV_VAR.as_bytes(), b"=", at, name] {
             let end = len + part.len();
-            match buf.get_mut(len..end) {
-                Some(dst) => dst.copy_from_slice(part),
-                None => return Err(NotifyError::NoSocketAddress),
+            if let Some(dst) = buf.get_mut(len..end) {
+                dst.copy_from_slice(part);
             }
             len = end;
-        }
-        if len >= ENV_LEN {
-            return Err(NotifyError::NoSocketAddress);
         }
         Ok(Self { buf, len })
     }

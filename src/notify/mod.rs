@@ -34,6 +34,7 @@ mod env;
 mod error;
 mod listener;
 mod message;
+mod sender;
 mod service;
 
 pub use env::{var, Envp};

@@ -25,9 +25,11 @@
 mod consts;
 mod cred;
 mod event;
+mod fs;
 mod io;
 mod mm;
 mod process;
+mod signal;
 mod socket;
 mod time;
 mod types;
@@ -36,9 +38,11 @@ mod wait;
 pub use consts::*;
 pub use cred::*;
 pub use event::*;
+pub use fs::*;
 pub use io::*;
 pub use mm::*;
 pub use process::*;
+pub use signal::*;
 pub use socket::*;
 pub use time::*;
 pub use types::*;
@@ -78,9 +82,13 @@ pub enum SocketPath {
 }
 
 /// How socket calls reach the kernel now: on x86 the path forced at build time
+/// (`--cfg baremsg_socketcall` / `--cfg baremsg_direct`), or else the one in force: the
 /// (`--cfg baremsg_socketcall` / `--cfg baremsg_direct`), or else the one that last
-/// worked (the direct calls until one fails with `ENOSYS`); always
 /// [`SocketPath::Direct`] on the other architectures.
+/// `socketcall`, and back when the reverse happens (a call refused both ways changes
+/// direct calls until a call they refused (`ENOSYS`, `EPERM`) succeeds through
+/// nothing); always [`SocketPath::Direct`] on x86_64.
+/// worked (the direct calls until one fails with `ENOSYS`); always
 #[inline]
 pub fn socket_path() -> SocketPath {
     crate::arch::socket_path()

@@ -920,7 +920,8 @@ fn with_sa_restart_the_kernel_restarts_the_receive_and_it_completes() {
 }
 
 // ---------------------------------------------------------------------------------------
-// i386, default path: only ENOSYS sends a call down the other path
+// i386, default path: only ENOSYS and EPERM send a call down the other path, and only
+// a success there moves the path
 // ---------------------------------------------------------------------------------------
 
 #[cfg(all(target_arch = "x86", not(any(baremsg_socketcall, baremsg_direct))))]
@@ -944,8 +945,8 @@ mod i386_fallback {
         }
     }
 
-    /// The direct `sendmsg` fails with `e` (not ENOSYS), socketcall is allowed: the
-    /// error comes back as is, nothing goes out, and the path stays direct.
+    /// The direct `sendmsg` fails with `e` (not ENOSYS or EPERM), socketcall is allowed:
+    /// the error comes back as is, nothing goes out, and the path stays direct.
     fn no_fallback(e: Errno) -> Result<(), i32> {
         let (tx, rx) = or(UnixSeqpacket::pair(), code::SETUP)?;
         or(rx.set_nonblocking(true), code::SETUP)?;
@@ -960,35 +961,38 @@ mod i386_fallback {
     }
 
     #[test]
-    fn errors_other_than_enosys_do_not_trigger_the_socketcall_fallback() {
+    fn errors_other_than_enosys_and_eperm_do_not_trigger_the_socketcall_fallback() {
         for_each_errno("direct sendmsg only", no_fallback);
     }
 
-    /// ENOSYS on the direct call alone: the fallback routes around the filter (which is
-    /// why the injecting filters cover socketcall too).
+    /// ENOSYS or EPERM (what filters answer) on the direct call alone: the fallback
+    /// routes around the filter (which is why the injecting filters cover socketcall
+    /// too), and the path moves to socketcall, where the call succeeded.
     #[test]
-    fn enosys_on_the_direct_call_alone_is_routed_around_through_socketcall() {
-        let c = in_child(|| {
-            let (tx, rx) = or(UnixSeqpacket::pair(), code::SETUP)?;
-            let (r, w) = or(fd::pipe(), code::SETUP)?;
-            Prog::new(&[direct_only(Call::Sendmsg, Errno::ENOSYS)]).install()?;
-            ensure(tx.send_fds(b"x", &[r.as_fd()]) == Ok(1), code::RETRY)?;
-            ensure(sys::socket_path() == SocketPath::Socketcall, code::PATH)?;
-            let mut buf = [0u8; 4];
-            let mut slot = [None];
-            let got = or(rx.recv_fds(&mut buf, &mut slot), code::RETRY)?;
-            ensure(got.fds == 1, code::RECEIVED_WRONG)?;
-            let passed = slot[0].take().ok_or(code::RECEIVED_WRONG)?;
-            pipe_carries(w.as_fd(), passed.as_fd(), b"around")
-        });
-        assert_eq!(c, 0, "code {c}: {}", describe(c));
+    fn enosys_or_eperm_on_the_direct_call_alone_is_routed_around_through_socketcall() {
+        for refusal in [Errno::ENOSYS, Errno::EPERM] {
+            let c = in_child(|| {
+                let (tx, rx) = or(UnixSeqpacket::pair(), code::SETUP)?;
+                let (r, w) = or(fd::pipe(), code::SETUP)?;
+                Prog::new(&[direct_only(Call::Sendmsg, refusal)]).install()?;
+                ensure(tx.send_fds(b"x", &[r.as_fd()]) == Ok(1), code::RETRY)?;
+                ensure(sys::socket_path() == SocketPath::Socketcall, code::PATH)?;
+                let mut buf = [0u8; 4];
+                let mut slot = [None];
+                let got = or(rx.recv_fds(&mut buf, &mut slot), code::RETRY)?;
+                ensure(got.fds == 1, code::RECEIVED_WRONG)?;
+                let passed = slot[0].take().ok_or(code::RECEIVED_WRONG)?;
+                pipe_carries(w.as_fd(), passed.as_fd(), b"around")
+            });
+            assert_eq!(c, 0, "{refusal}: code {c}: {}", describe(c));
+        }
     }
 
     /// ENOSYS on the direct call and `e` on socketcall: the fallback reaches socketcall
-    /// and reports its error; socketcall did not succeed, so the path stays direct (it
-    /// moves only to a path that worked: issue 12, defect 1).
+    /// and reports its error; the call succeeded nowhere, so the path stays direct (a
+    /// call refused both ways must not move the path for every other call).
     #[test]
-    fn a_fallback_that_fails_reports_the_socketcall_error() {
+    fn a_fallback_that_fails_reports_the_socketcall_error_and_keeps_the_path() {
         for_each_errno("direct ENOSYS, socketcall", |e| {
             let (tx, _rx) = or(UnixSeqpacket::pair(), code::SETUP)?;
             Prog::new(&[

@@ -1122,7 +1122,18 @@ fn reap_ok(pid: i32) {
     assert!(sys::wifexited(status) && sys::wexitstatus(status) == 0);
 }
 
-const PIDNS_CHILD: &str = "BAREMSG_PID_REUSE_CHILD";
+/// [`manager`], where the kernel passes pidfds (SO_PASSPIDFD, Linux 6.5+); `None`,
+/// saying so, where it does not.
+fn manager_with_pidfds() -> Option<(NotifyListener, NotifySocket)> {
+    let (l, s) = manager();
+    if !l.passes_pidfds() {
+        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+        return None;
+    }
+    Some((l, s))
+}
+
+/// Set for the namespace half: where `examples/notify_ready` is.
 const NOTIFY_READY: &str = "BAREMSG_NOTIFY_READY";
 
 /// In a PID namespace of its own (`unshare --pid --fork`, this binary as its PID 1, so
@@ -1132,35 +1143,14 @@ const NOTIFY_READY: &str = "BAREMSG_NOTIFY_READY";
 /// child's own accepted.
 #[test]
 fn a_message_from_a_reaped_process_whose_pid_was_reused_is_refused() {
-    let (l, _) = manager();
-    if !l.passes_pidfds() {
-        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+    let Some((_l, _)) = manager_with_pidfds() else {
         return;
-    }
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--"])
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "pid_reuse_in_a_namespace_of_its_own",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(PIDNS_CHILD, "1")
-        .env(NOTIFY_READY, example("notify_ready"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run unshare (util-linux)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "in the PID namespace:\n{text}");
-    assert!(
-        text.contains("1 passed"),
-        "the namespace half did not run:\n{text}"
+    };
+    let notify_ready = example("notify_ready");
+    run_test_alone(
+        &["unshare", "--pid", "--fork", "--"],
+        "pid_reuse_in_a_namespace_of_its_own",
+        &[(NOTIFY_READY, notify_ready.as_ref())],
     );
 }
 
@@ -1224,11 +1214,9 @@ fn pid_reuse_in_a_namespace_of_its_own() {
 
 #[test]
 fn a_message_the_expected_process_sent_before_it_was_reaped() {
-    let (l, s) = manager();
-    if !l.passes_pidfds() {
-        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+    let Some((l, s)) = manager_with_pidfds() else {
         return;
-    }
+    };
     let mut buf = [0u8; MAX_MESSAGE];
     let (pid, pidfd) = fork_sender(&s, b"READY=1", 2);
     reap_ok(pid);
@@ -1253,11 +1241,9 @@ fn a_message_the_expected_process_sent_before_it_was_reaped() {
 
 #[test]
 fn a_pidfd_of_another_process_refuses_a_message_whatever_its_pid() {
-    let (l, s) = manager();
-    if !l.passes_pidfds() {
-        eprintln!("skipped: this kernel passes no pidfds (SO_PASSPIDFD, Linux 6.5+)");
+    let Some((l, s)) = manager_with_pidfds() else {
         return;
-    }
+    };
     let mut buf = [0u8; MAX_MESSAGE];
     // Our own message, checked against a pidfd of another (live) process given with
     // our pid: the pids match, the processes do not.
@@ -1287,4 +1273,41 @@ fn a_pidfd_of_another_process_refuses_a_message_whatever_its_pid() {
     }
     .to_string()
     .contains("another process than the one expected"));
+}
+
+#[path = "seccomp/mod.rs"]
+mod seccomp;
+
+/// Without `/proc` (here: every `openat` refused by a seccomp filter, in a forked
+/// child), where pidfds live on pidfs, `check_sender` compares the message's pidfd with
+/// one of the process that has the pid now: a reaped sender is still refused, a live
+/// one accepted.
+#[test]
+fn without_proc_a_reaped_sender_is_still_refused_where_the_kernel_has_pidfs() {
+    let Some((l, s)) = manager_with_pidfds() else {
+        return;
+    };
+    if !kernel_has_pidfs() {
+        eprintln!("skipped: this kernel has no pidfs (Linux 6.9+)");
+        return;
+    }
+    let (gone, _) = fork_sender(&s, b"X=gone", 1);
+    reap_ok(gone);
+    let filter = seccomp::refuse_each(&[(sys::raw::nr::OPENAT as u32, Errno::EACCES.raw() as u32)]);
+    in_forked_child(|| {
+        seccomp::install(&filter).expect("install the filter");
+        // SAFETY: a NUL-terminated path; nothing is opened.
+        let r = unsafe { sys::openat(sys::AT_FDCWD, c"/proc/self/status".as_ptr().cast(), 0, 0) };
+        assert_eq!(r, Err(Errno::EACCES), "/proc cannot be opened");
+        let mut buf = [0u8; MAX_MESSAGE];
+        assert_eq!(
+            l.recv_from_pid::<0>(&mut buf, gone).unwrap_err(),
+            NotifyError::WrongSender {
+                expected: gone,
+                actual: Some(gone)
+            }
+        );
+        s.ready().unwrap();
+        assert!(l.recv_from_pid::<0>(&mut buf, sys::getpid()).is_ok());
+    });
 }

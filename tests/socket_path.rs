@@ -41,6 +41,10 @@ fn socket_calls_always_go_direct_but_on_x86() {
 mod seccomp;
 
 #[cfg(target_arch = "x86")]
+#[path = "init_helpers/mod.rs"]
+mod init_helpers;
+
+#[cfg(target_arch = "x86")]
 mod i386 {
     use core::ffi::c_void;
     use core::ptr;
@@ -54,8 +58,7 @@ mod i386 {
 
     use super::seccomp::{
         insn, install, InstallError, SockFilter, AUDIT_ARCH, BPF_JMP_JEQ_K, BPF_JMP_JGE_K,
-        BPF_JMP_JGT_K, BPF_LD_W_ABS, BPF_RET_K, OFF_ARCH, OFF_NR, SECCOMP_RET_ALLOW,
-        SECCOMP_RET_ERRNO,
+        BPF_JMP_JGT_K, BPF_LD_W_ABS, BPF_RET_K, PROLOGUE, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
     };
 
     const ENOSYS: u32 = 38;
@@ -70,12 +73,7 @@ mod i386 {
         // 4 header instructions, the checks, then "allow" and "deny".
         let deny = 4 + checks + 1;
         let jump_to_deny = |from: usize| u8::try_from(deny - from - 1).expect("short jump");
-        let mut prog = vec![
-            insn(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
-            insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH),
-            insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
-            insn(BPF_LD_W_ABS, 0, 0, OFF_NR),
-        ];
+        let mut prog = PROLOGUE.to_vec();
         for &(lo, hi) in ranges {
             let i = prog.len();
             if lo == hi {
@@ -89,24 +87,6 @@ mod i386 {
         prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW));
         prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS));
         assert_eq!(prog.len(), deny + 1);
-        prog
-    }
-
-    /// A filter that makes each syscall `nr` of `rules` fail with its `errno`, and
-    /// allows everything else.
-    #[cfg(not(baremsg_socketcall))]
-    pub(super) fn refuse_each(rules: &[(u32, u32)]) -> Vec<SockFilter> {
-        let mut prog = vec![
-            insn(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
-            insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH),
-            insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
-            insn(BPF_LD_W_ABS, 0, 0, OFF_NR),
-        ];
-        for &(nr, errno) in rules {
-            prog.push(insn(BPF_JMP_JEQ_K, 0, 1, nr));
-            prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno));
-        }
-        prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW));
         prog
     }
 
@@ -582,28 +562,9 @@ mod i386 {
     #[cfg(not(baremsg_socketcall))]
     #[test]
     fn a_call_refused_both_ways_leaves_allowed_calls_working_in_every_thread() {
+        use super::init_helpers;
         use super::threads::{NAME, THREADS_CHILD};
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                NAME,
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(THREADS_CHILD, "1")
-            .output()
-            .expect("run the test binary");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "the child half failed:\n{text}");
-        assert!(
-            text.contains("1 passed"),
-            "the child half did not run:\n{text}"
-        );
+        init_helpers::run_test_alone(&[], NAME, &[(THREADS_CHILD, "1".as_ref())]);
     }
 }
 
@@ -620,7 +581,7 @@ mod threads {
     use baremsg::unix::UnixStream;
     use baremsg::Errno;
 
-    use super::seccomp::install;
+    use super::seccomp::{install, refuse_each};
 
     pub const THREADS_CHILD: &str = "BAREMSG_SOCKET_PATH_THREADS_CHILD";
     pub const NAME: &str = "threads::allowed_calls_keep_working_in_every_thread";
@@ -680,7 +641,7 @@ mod threads {
     fn in_filtered_thread(rules: &'static [(u32, u32)], f: impl FnOnce() + Send) {
         thread::scope(|s| {
             s.spawn(move || {
-                install(&super::i386::refuse_each(rules)).expect("install the filter");
+                install(&refuse_each(rules)).expect("install the filter");
                 f();
             })
             .join()

@@ -114,9 +114,10 @@ pub(super) fn is_expected(
     expected: Option<BorrowedFd<'_>>,
 ) -> Result<bool, Errno> {
     // pidfs: the same inode is the same process, alive or not.
-    let sent_id = pidfs_id(sent);
-    if let (Some(theirs), Some(ours)) = (sent_id, expected.and_then(pidfs_id)) {
-        return Ok(theirs == ours);
+    if let Some(ours) = expected.and_then(pidfs_id) {
+        if let Some(theirs) = pidfs_id(sent) {
+            return Ok(theirs == ours);
+        }
     }
     match liveness(sent)? {
         // Reaped: whoever has its pid now, if anyone, is another process.
@@ -134,7 +135,7 @@ pub(super) fn is_expected(
         Liveness::Unknown => {}
     }
     // No /proc: on pidfs, the process that has pid `pid` now.
-    if let (Some(theirs), None) = (sent_id, expected) {
+    if let Some(theirs) = expected.is_none().then(|| pidfs_id(sent)).flatten() {
         // SAFETY: the new fd is wrapped at once.
         return match unsafe { sys::pidfd_open(pid, 0) } {
             Ok(fd) => {

@@ -346,6 +346,50 @@ pub fn in_forked_child(f: impl FnOnce()) {
     );
 }
 
+/// Runs the ignored test `name` of this test binary in a process of its own, started
+/// through `wrapper` (a command and its arguments that run the rest, such as `unshare
+/// --pid --fork --`; none: directly), with `env` added; asserts that it ran and passed,
+/// showing its output otherwise. The test itself tells it was started so by an
+/// environment variable of `env`, and does nothing without it.
+pub fn run_test_alone(wrapper: &[&str], name: &str, env: &[(&str, &std::ffi::OsStr)]) {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    cmd.args([
+        name,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .envs(env.iter().copied())
+    .stdin(Stdio::null());
+    let what = format!("{cmd:?}");
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{text}",
+        out.status
+    );
+    assert!(
+        text.contains("1 passed"),
+        "{what} did not run {name}:\n{text}"
+    );
+}
+
 /// Entries in `/proc/self/fd`, the listing's own fd included (the same each time).
 pub fn open_fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd")

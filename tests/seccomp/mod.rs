@@ -97,6 +97,27 @@ pub const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
     SockFilter { code, jt, jf, k }
 }
 
+/// How the filters built with a `Vec` begin: a syscall of another architecture (x32,
+/// say) is allowed through, then the syscall number is loaded.
+pub const PROLOGUE: [SockFilter; 4] = [
+    insn(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
+    insn(BPF_JMP_JEQ_K, 1, 0, AUDIT_ARCH),
+    insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+    insn(BPF_LD_W_ABS, 0, 0, OFF_NR),
+];
+
+/// A filter that makes each syscall `nr` of `rules` (`(nr, errno)`) fail with its
+/// errno, and allows everything else.
+pub fn refuse_each(rules: &[(u32, u32)]) -> Vec<SockFilter> {
+    let mut prog = PROLOGUE.to_vec();
+    for &(nr, errno) in rules {
+        prog.push(insn(BPF_JMP_JEQ_K, 0, 1, nr));
+        prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno));
+    }
+    prog.push(insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW));
+    prog
+}
+
 /// What [`install`] failed at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallError {

@@ -45,6 +45,9 @@ mod seccomp;
 mod init_helpers;
 
 #[cfg(target_arch = "x86")]
+mod target;
+
+#[cfg(target_arch = "x86")]
 mod i386 {
     use core::ffi::c_void;
     use core::ptr;

@@ -3,7 +3,7 @@
 
 use core::ffi::c_void;
 
-use super::{check, check_int, check_unit, fd_arg, Mmsghdr, Msghdr};
+use super::{check, check_int, check_unit, fd_arg, Mmsghdr, Msghdr, Timespec};
 use crate::arch::{socket_call, SocketCall};
 use crate::Errno;
 
@@ -314,4 +314,85 @@ pub unsafe fn recvmmsg(fd: i32, msgs: *mut Mmsghdr, vlen: u32, flags: i32) -> Re
             [fd_arg(fd), msgs as usize, vlen as usize, flags as usize, 0],
         )
     })
+}
+
+/// `recvmmsg(2)` with an optional timeout (`None`: none), as the kernel checks it: after
+/// each message received, so the call still waits for the first one (unless
+/// `MSG_WAITFORONE`/`MSG_DONTWAIT` or a nonblocking socket say otherwise). The kernel
+/// writes the time left back into `*timeout`.
+///
+/// On the 32-bit targets a timeout goes through `recvmmsg_time64` (Linux 5.1) and, where
+/// that is `ENOSYS`, through `recvmmsg` with a 32-bit timespec (its seconds capped at
+/// `i32::MAX`, some 68 years). On i686 built with `--cfg baremsg_socketcall` the 32-bit
+/// form is used at once, through `socketcall`, which has no `_time64` sub-call.
+///
+/// # Safety
+/// As [`recvmsg`], for each of the `vlen` entries at `msgs`.
+#[inline]
+pub unsafe fn recvmmsg_timeout(
+    fd: i32,
+    msgs: *mut Mmsghdr,
+    vlen: u32,
+    flags: i32,
+    timeout: Option<&mut Timespec>,
+) -> Result<usize, Errno> {
+    let Some(timeout) = timeout else {
+        // SAFETY: the caller's contract.
+        return unsafe { recvmmsg(fd, msgs, vlen, flags) };
+    };
+    #[cfg(target_pointer_width = "64")]
+    // SAFETY: the caller's contract; `timeout` is the kernel's 64-bit timespec.
+    return check(unsafe {
+        socket_call(
+            SocketCall::RECVMMSG,
+            [
+                fd_arg(fd),
+                msgs as usize,
+                vlen as usize,
+                flags as usize,
+                timeout as *mut Timespec as usize,
+            ],
+        )
+    });
+    #[cfg(target_pointer_width = "32")]
+    {
+        #[cfg(not(all(target_arch = "x86", baremsg_socketcall)))]
+        {
+            // SAFETY: the caller's contract; `timeout` is the kernel's 64-bit timespec.
+            let ret = unsafe {
+                crate::arch::syscall5(
+                    crate::arch::nr::RECVMMSG_TIME64,
+                    fd_arg(fd),
+                    msgs as usize,
+                    vlen as usize,
+                    flags as usize,
+                    timeout as *mut Timespec as usize,
+                )
+            };
+            match check(ret) {
+                // A refusal (an old kernel; on x86 a filter that allows only the
+                // socket calls answers EPERM) received nothing: try the old form.
+                Err(Errno::ENOSYS) => {}
+                #[cfg(target_arch = "x86")]
+                Err(Errno::EPERM) => {}
+                r => return r,
+            }
+        }
+        let mut t32 = super::time::Timespec32::saturating(timeout);
+        // SAFETY: the caller's contract; `t32` is the 32-bit timespec the old call takes.
+        let r = check(unsafe {
+            socket_call(
+                SocketCall::RECVMMSG,
+                [
+                    fd_arg(fd),
+                    msgs as usize,
+                    vlen as usize,
+                    flags as usize,
+                    &mut t32 as *mut super::time::Timespec32 as usize,
+                ],
+            )
+        });
+        *timeout = t32.widen();
+        r
+    }
 }

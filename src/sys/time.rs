@@ -64,6 +64,23 @@ impl Timespec32 {
             tv_nsec: i32::try_from(t.tv_nsec).map_err(|_| Errno::EINVAL)?,
         })
     }
+
+    /// `t` with its seconds capped to 32 bits: for a relative timeout, where the cap
+    /// (some 68 years) changes nothing a caller can tell.
+    pub(super) fn saturating(t: &Timespec) -> Self {
+        Self {
+            tv_sec: t.tv_sec.clamp(0, i32::MAX.into()) as i32,
+            tv_nsec: t.tv_nsec.clamp(0, 999_999_999) as i32,
+        }
+    }
+
+    /// Back to the 64-bit form.
+    pub(super) fn widen(self) -> Timespec {
+        Timespec {
+            tv_sec: self.tv_sec.into(),
+            tv_nsec: self.tv_nsec.into(),
+        }
+    }
 }
 
 static_assertions::const_assert_eq!(core::mem::size_of::<Timespec>(), 16);

@@ -201,12 +201,17 @@ macro_rules! owned_fd_impls {
 }
 
 mod addr;
+mod batch;
 mod listener;
 mod msg;
 mod socket;
 pub(crate) mod sockopt;
 
 pub use addr::{AddrKind, UnixAddr};
+pub use batch::{
+    recv_mmsg, recv_mmsg_with_flags, send_mmsg, send_mmsg_with_flags, BatchMsg, RecvBatch,
+    RecvEntry, SendEntry, MMSG_MAX,
+};
 pub use listener::{Incoming, Listener, UnixListener, UnixSeqpacketListener, DEFAULT_BACKLOG};
 pub use msg::{
     recv, recv_fds, recv_from, recv_msg, recv_msg_from, recv_msg_with_flags, send, send_fds,

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 use core::time::Duration;
 
 use super::sockopt::{self, kind_of};
-use super::{msg, RecvFds, RecvMsg, UnixAddr};
+use super::{batch, msg, RecvBatch, RecvEntry, RecvFds, RecvMsg, SendEntry, UnixAddr};
 use crate::cmsg::Cmsgs;
 use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use crate::io::{IoSlice, IoSliceMut};
@@ -297,6 +297,24 @@ impl<K: SocketKind> Socket<K> {
     /// `SO_PASSCRED`/`SO_PASSPIDFD`) are dropped.
     pub fn recv_fds(&self, buf: &mut [u8], fds: &mut [Option<OwnedFd>]) -> Result<RecvFds, Error> {
         msg::recv_fds_in(self.fd.as_fd(), buf, fds)
+    }
+
+    /// Sends a batch of messages in one call; returns how many went. See
+    /// [`send_mmsg`](super::send_mmsg).
+    #[inline]
+    pub fn send_mmsg(&self, msgs: &[SendEntry<'_>]) -> Result<usize, Error> {
+        batch::send_mmsg_kind(self.fd.as_fd(), Some(K::TYPE), msgs, sys::MSG_NOSIGNAL)
+    }
+
+    /// Receives a batch of messages in one call, each into its own entry. See
+    /// [`recv_mmsg`](super::recv_mmsg).
+    #[inline]
+    pub fn recv_mmsg<'e, 'a>(
+        &self,
+        entries: &'e mut [RecvEntry<'a>],
+        timeout: Option<Duration>,
+    ) -> Result<RecvBatch<'e, 'a>, Error> {
+        super::recv_mmsg(&self.fd, entries, timeout)
     }
 
     /// The credentials of the peer process as of `connect` or `socketpair`

@@ -1,5 +1,5 @@
 //! Injected kernel errors: what the safe layer does when `sendmsg`, `recvmsg`, `sendto`,
-//! `recvfrom`, `socket` or `accept4` fail.
+//! `recvfrom`, `socket`, `accept4` or `recvmmsg` fail.
 //!
 //! Each case runs in a forked child that installs a seccomp filter (classic BPF written
 //! by hand below) making one call fail with one errno, for one fd only where the call
@@ -133,6 +133,7 @@ enum Call {
     Recvfrom,
     Socket,
     Accept4,
+    Recvmmsg,
 }
 
 impl Call {
@@ -144,6 +145,7 @@ impl Call {
             Call::Recvfrom => raw::nr::RECVFROM,
             Call::Socket => raw::nr::SOCKET,
             Call::Accept4 => raw::nr::ACCEPT4,
+            Call::Recvmmsg => raw::nr::RECVMMSG,
         }) as u32
     }
 
@@ -157,6 +159,7 @@ impl Call {
             Call::Recvfrom => sc::SYS_RECVFROM,
             Call::Socket => sc::SYS_SOCKET,
             Call::Accept4 => sc::SYS_ACCEPT4,
+            Call::Recvmmsg => sc::SYS_RECVMMSG,
         }) as u32
     }
 }
@@ -576,6 +579,63 @@ fn recvmsg_case(e: Errno) -> Result<(), i32> {
     ensure(open_fds()? == base - 2, code::LEAK_AT_END)
 }
 
+/// `recv_mmsg` (recvmmsg, without a timeout) fails with `e` on `rx`'s fd: nothing is
+/// installed, both messages and their fds stay queued, and a dup of `rx` receives the
+/// whole batch, each message owning its fd (closed with the batch, untaken).
+fn recvmmsg_case(e: Errno) -> Result<(), i32> {
+    use baremsg::unix::{recv_mmsg, RecvEntry};
+    let (tx, rx) = or(UnixSeqpacket::pair(), code::SETUP)?;
+    let (r, w) = or(fd::pipe(), code::SETUP)?;
+    or(baremsg::fd::set_nonblocking(r.as_fd(), true), code::SETUP)?;
+    ensure(tx.send_fds(b"a", &[w.as_fd()]) == Ok(1), code::SETUP)?;
+    ensure(tx.send_fds(b"b", &[w.as_fd()]) == Ok(1), code::SETUP)?;
+    drop(w); // now only in flight, twice
+    let base = open_fds()?;
+    install(Call::Recvmmsg, e, Some((0, rx.as_raw_fd() as u32)))?;
+
+    let (mut b0, mut b1) = ([0u8; 2], [0u8; 2]);
+    let (mut i0, mut i1) = ([IoSliceMut::new(&mut b0)], [IoSliceMut::new(&mut b1)]);
+    let mut c0 = CmsgBuf::<{ space_for_fds(1) }>::new();
+    let mut c1 = CmsgBuf::<{ space_for_fds(1) }>::new();
+    let mut entries = [
+        RecvEntry::new(&mut i0, &mut c0),
+        RecvEntry::new(&mut i1, &mut c1),
+    ];
+    expect_errno(recv_mmsg(&rx, &mut entries, None).map(|b| b.len()), e)?;
+    ensure(open_fds()? == base, code::LEAK_AFTER_FAILURE)?;
+    all_open(&[tx.as_fd(), rx.as_fd(), r.as_fd()])?;
+    let mut byte = [0u8; 1];
+    ensure(
+        fd::read(r.as_fd(), &mut byte) == Err(Errno::EAGAIN),
+        code::IN_FLIGHT_KEPT,
+    )?;
+
+    let rx2 = or(rx.try_clone(), code::SETUP)?;
+    if FD_FILTERS_WORK {
+        let batch = or(recv_mmsg(&rx2, &mut entries, None), code::RETRY)?;
+        ensure(batch.len() == 2, code::RECEIVED_WRONG)?;
+        ensure(open_fds()? == base + 3, code::RECEIVED_WRONG)?;
+        let mut seen = 0;
+        for mut m in batch {
+            let Some(w2) = m.control.take_fds().next() else {
+                return Err(code::RECEIVED_WRONG);
+            };
+            ensure(m.data == [b"a", b"b"][seen], code::RECEIVED_WRONG)?;
+            seen += 1;
+            pipe_carries(w2.as_fd(), r.as_fd(), b"arrived")?;
+        }
+        ensure(seen == 2 && open_fds()? == base + 1, code::RECEIVED_WRONG)?;
+    } else {
+        expect_errno(recv_mmsg(&rx2, &mut entries, None).map(|b| b.len()), e)?;
+    }
+    drop((tx, rx, rx2));
+    ensure(
+        fd::read(r.as_fd(), &mut byte) == Ok(0),
+        code::IN_FLIGHT_KEPT,
+    )?;
+    ensure(open_fds()? == base - 2, code::LEAK_AT_END)
+}
+
 /// `send` (sendto) fails with `e` on `tx`'s fd; a dup of `tx` sends.
 fn sendto_case(e: Errno) -> Result<(), i32> {
     let (tx, rx) = or(UnixDatagram::pair(), code::SETUP)?;
@@ -688,6 +748,11 @@ fn sendmsg_errors_are_reported_and_the_fds_to_send_stay_open() {
 #[test]
 fn recvmsg_errors_are_reported_and_fds_in_flight_wait_for_the_retry() {
     for_each_errno("recvmsg", recvmsg_case);
+}
+
+#[test]
+fn recvmmsg_errors_are_reported_and_every_messages_fds_wait_for_the_retry() {
+    for_each_errno("recvmmsg", recvmmsg_case);
 }
 
 #[test]

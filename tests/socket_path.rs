@@ -150,6 +150,8 @@ mod i386 {
         pub const CLOSE: i32 = 16;
         pub const PATH_AFTER_FAILURE: i32 = 17;
         pub const SECOND_SECCOMP: i32 = 18;
+        pub const SENDMMSG: i32 = 19;
+        pub const RECVMMSG: i32 = 20;
     }
 
     /// What an exit code means.
@@ -174,6 +176,8 @@ mod i386 {
             code::CLOSE => "close failed",
             code::PATH_AFTER_FAILURE => "socket_path() changed although both paths failed",
             code::SECOND_SECCOMP => "installing the second seccomp filter failed",
+            code::SENDMMSG => "send_mmsg failed (or did not fail as expected)",
+            code::RECVMMSG => "recv_mmsg failed, or received the wrong messages or fds",
             _ => "unknown code",
         }
     }
@@ -304,6 +308,86 @@ mod i386 {
             }
         }
         0
+    }
+
+    /// In the child: two datagrams in one `send_mmsg`, the first with the read end of a
+    /// pipe, then one `recv_mmsg` with a timeout (on i386 `recvmmsg_time64`, or the old
+    /// `recvmmsg` where that is refused), the payload read back through the passed fd.
+    /// Allocation-free, as the batch calls are. `Err(Errno)` is the first socket call's
+    /// error, for the configurations where it must fail.
+    fn batch_round_trip() -> Result<i32, Errno> {
+        use baremsg::cmsg::{space_for_fds, CmsgBuf};
+        use baremsg::fd::{AsFd, BorrowedFd};
+        use baremsg::io::{IoSlice, IoSliceMut};
+        use baremsg::unix::{recv_mmsg, send_mmsg, RecvEntry, SendEntry};
+
+        let mut fds = [-1; 2];
+        let dgram = sys::SOCK_DGRAM | sys::SOCK_CLOEXEC;
+        // SAFETY: the child owns both fds; they close at exit.
+        unsafe { sys::socketpair(sys::AF_UNIX, dgram, 0, &mut fds) }?;
+        let mut pipe = [-1; 2];
+        // SAFETY: the child owns the new fds.
+        if unsafe { sys::pipe2(&mut pipe, sys::O_CLOEXEC) }.is_err() {
+            return Ok(code::PIPE);
+        }
+        // SAFETY: PAYLOAD is readable for its length.
+        if unsafe { sys::write(pipe[1], PAYLOAD.as_ptr(), PAYLOAD.len()) } != Ok(PAYLOAD.len()) {
+            return Ok(code::WRITE);
+        }
+        // SAFETY: the fds stay open until the child exits.
+        let (a, b, r) = unsafe {
+            (
+                BorrowedFd::borrow_raw(fds[0]),
+                BorrowedFd::borrow_raw(fds[1]),
+                BorrowedFd::borrow_raw(pipe[0]),
+            )
+        };
+        let mut ctl = CmsgBuf::<{ space_for_fds(1) }>::new();
+        let mut enc = ctl.encoder();
+        if enc.push_rights(&[r]).is_err() {
+            return Ok(code::SENDMMSG);
+        }
+        let rights = enc.finish();
+        let (d0, d1) = ([IoSlice::new(b"0")], [IoSlice::new(b"1")]);
+        match send_mmsg(
+            a,
+            &[SendEntry::new(&d0).control(&rights), SendEntry::new(&d1)],
+        ) {
+            Ok(2) => {}
+            Err(baremsg::Error::Os(e)) => return Err(e),
+            _ => return Ok(code::SENDMMSG),
+        }
+        let (mut x0, mut x1) = ([0u8; 2], [0u8; 2]);
+        let (mut i0, mut i1) = ([IoSliceMut::new(&mut x0)], [IoSliceMut::new(&mut x1)]);
+        let (mut c0, mut c1) = (
+            CmsgBuf::<{ space_for_fds(1) }>::new(),
+            CmsgBuf::<{ space_for_fds(1) }>::new(),
+        );
+        let mut entries = [
+            RecvEntry::new(&mut i0, &mut c0),
+            RecvEntry::new(&mut i1, &mut c1),
+        ];
+        let hour = Some(core::time::Duration::from_secs(3600));
+        let mut got = match recv_mmsg(b, &mut entries, hour) {
+            Ok(got) if got.len() == 2 => got,
+            Err(baremsg::Error::Os(e)) => return Err(e),
+            _ => return Ok(code::RECVMMSG),
+        };
+        let Some(mut m0) = got.next() else {
+            return Ok(code::RECVMMSG);
+        };
+        let Some(passed) = m0.control.take_fds().next() else {
+            return Ok(code::NO_FD);
+        };
+        if m0.data != b"0" || got.next().map(|m| m.data == b"1") != Some(true) {
+            return Ok(code::RECVMMSG);
+        }
+        let mut buf = [0u8; 64];
+        match baremsg::fd::read(passed.as_fd(), &mut buf) {
+            Ok(n) if buf.get(..n) == Some(PAYLOAD) => Ok(0),
+            Ok(_) => Ok(code::WRONG_BYTES),
+            Err(_) => Ok(code::READ),
+        }
     }
 
     // -----------------------------------------------------------------------------------
@@ -498,6 +582,37 @@ mod i386 {
             } else {
                 pass_fd_through_socketpair((SocketPath::Socketcall, SocketPath::Socketcall))
             }
+        });
+    }
+
+    /// (f) The direct batch calls refused (`recvmmsg` 337, `sendmmsg` 345 and
+    /// `recvmmsg_time64` 417), as a filter written for `socketcall` refuses them.
+    /// Unforced and forced socketcall: the batch goes through `socketcall`, the timeout
+    /// through the old `recvmmsg`'s 32-bit form. Forced direct: ENOSYS.
+    #[test]
+    fn seccomp_refusing_the_direct_batch_calls() {
+        let (recvmmsg, sendmmsg) = (raw::nr::RECVMMSG as u32, raw::nr::SENDMMSG as u32);
+        let time64 = raw::nr::RECVMMSG_TIME64 as u32;
+        run_under_filter(
+            &[(recvmmsg, recvmmsg), (sendmmsg, sendmmsg), (time64, time64)],
+            || match batch_round_trip() {
+                Err(Errno::ENOSYS) if cfg!(baremsg_direct) && !cfg!(baremsg_socketcall) => 0,
+                Ok(0) if cfg!(baremsg_direct) && !cfg!(baremsg_socketcall) => code::NOT_ENOSYS,
+                Ok(c) => c,
+                Err(_) => code::SENDMMSG,
+            },
+        );
+    }
+
+    /// (g) `socketcall` refused: the batch goes direct, the timeout through
+    /// `recvmmsg_time64`. Forced socketcall: ENOSYS.
+    #[test]
+    fn seccomp_refusing_socketcall_leaves_the_batch_calls_direct() {
+        run_under_filter(&[SOCKETCALL], || match batch_round_trip() {
+            Err(Errno::ENOSYS) if cfg!(baremsg_socketcall) => 0,
+            Ok(0) if cfg!(baremsg_socketcall) => code::NOT_ENOSYS,
+            Ok(c) => c,
+            Err(_) => code::SENDMMSG,
         });
     }
 

@@ -11,12 +11,14 @@
 //! | `received_control`  | [`received`]   | `ReceivedControl` with harmless fd numbers  |
 //! | `notify_message`    | [`notify`]     | sd_notify messages, `NOTIFY_SOCKET`, names  |
 //! | `listen_env`        | [`activation`] | `LISTEN_PID`/`LISTEN_FDS`/`LISTEN_FDNAMES`  |
+//! | `recv_batch`        | [`batch`]      | `recv_mmsg`'s per-message walk, via the kernel |
 //!
 //! A new target: a module here with `pub fn check(&[u8])`, an entry in [`TARGETS`], a
 //! file in `../fuzz_targets/`, a `[[bin]]` in `../Cargo.toml`, seeds in
 //! `../corpus/<target>/` (`tools/corpus-gen`), and its name in `../run`.
 
 pub mod activation;
+pub mod batch;
 pub mod cmsg_parse;
 pub mod encode;
 pub mod model;
@@ -47,4 +49,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("received_control", received::check),
     ("notify_message", notify::check),
     ("listen_env", activation::check),
+    ("recv_batch", batch::check),
 ];

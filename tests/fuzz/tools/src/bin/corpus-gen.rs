@@ -419,6 +419,22 @@ fn listen_env_seeds(out: &mut Out) {
     }
 }
 
+fn batch_seeds(out: &mut Out) {
+    // See checks/src/batch.rs: [flags] [entries] then per message
+    // [payload] [fds] [buf] [control] [take].
+    let seeds: [(&str, &[u8]); 6] = [
+        ("three-fit", b"\x10\x03\x04\x02\x08\x02\x09\x03\x00\x08\x00\x00\x05\x08\x08\x08\x01"),
+        ("creds-short", b"\x11\x02\x04\x08\x08\x81\x09\x04\x03\x08\xff\x00"),
+        ("truncated-payload", b"\x04\x02\x20\x00\x04\x00\x00\x02\x00\x08\x00\x00"),
+        ("waitforone-more-entries", b"\x12\x0f\x01\x01\x01\x01\x09"),
+        ("dropped-untouched", b"\x18\x04\x02\x08\x02\x08\x00\x02\x08\x02\x02\x00"),
+        ("empty", b""),
+    ];
+    for (name, bytes) in seeds {
+        out.put("recv_batch", &format!("any-{name}"), bytes);
+    }
+}
+
 fn main() {
     let dir = std::env::args_os()
         .nth(1)
@@ -433,6 +449,7 @@ fn main() {
     addr_seeds(&mut out);
     notify_seeds(&mut out);
     listen_env_seeds(&mut out);
+    batch_seeds(&mut out);
     println!(
         "corpus-gen ({ARCH}): {} seed files written under {}",
         out.written,

@@ -34,33 +34,49 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// The C implementations: the program's first argument, the name in the table, what it
-/// does.
-const C_IMPLS: [(&str, &str, &str); 4] = [
+/// The C implementations: the program's first argument, the name in the table, the
+/// workloads, what it does. Each runs from the dynamically linked build and, as
+/// `<name>-static`, from the static one.
+const C_IMPLS: [(&str, &str, &str, &str); 5] = [
     (
         "glibc",
         "c-glibc",
+        "W1,W2,W3,W4,W3x64,W3x253,W5b1,W5b8,W5b32,W5b64",
         "C, glibc sendmsg/recvmsg + CMSG macros (the reference)",
     ),
     (
         "wrap",
         "c-wrap",
+        "W1,W2,W3,W4",
         "C, glibc sendmsg/recvmsg, control data as a struct",
     ),
     (
         "raw",
         "c-raw",
+        "W1,W2,W3,W4,W3x64,W3x253,W5b1,W5b8,W5b32,W5b64",
         "C, inline-asm syscalls (int 0x80 on i686), control data as a struct (the floor)",
     ),
     (
         "vdso",
         "c-vdso",
+        "W1,W2,W3,W4",
         "i686 only: as c-raw, entering through the vDSO's __kernel_vsyscall",
+    ),
+    (
+        "mmsg",
+        "c-mmsg",
+        "W5b1,W5b8,W5b32,W5b64",
+        "C, glibc sendmmsg/recvmmsg in batches, CMSG macros per message",
     ),
 ];
 
-/// What the ratio column compares with.
-const REFERENCE: &str = "c-glibc";
+/// The C implementations also run from the static build (`cc -static`).
+const C_STATIC: [&str; 3] = ["glibc", "raw", "mmsg"];
+
+/// What the ratio column compares with: in each round, the faster of these two (the
+/// same C program, dynamically and statically linked).
+const REFERENCES: [&str; 2] = ["c-glibc", "c-glibc-static"];
+const REFERENCE: &str = "best C";
 /// What the instruction ratio compares with: the C program issuing raw syscalls.
 const FLOOR: &str = "c-raw";
 
@@ -72,10 +88,29 @@ enum Workload {
     W2,
     W3,
     W4,
+    /// W3 with 64 and 253 fds per message (the scaling table; W2 and W3 are 1 and 8).
+    W3x64,
+    W3x253,
+    /// W5: 16-byte datagrams with credentials, received (and, for the batch
+    /// implementations, sent) in batches of 1, 8, 32, 64. An iteration is one message.
+    W5b1,
+    W5b8,
+    W5b32,
+    W5b64,
 }
 
 impl Workload {
+    /// What runs by default.
     const ALL: [Workload; 4] = [Workload::W1, Workload::W2, Workload::W3, Workload::W4];
+    /// What `--workload` also knows.
+    const EXTRA: [Workload; 6] = [
+        Workload::W3x64,
+        Workload::W3x253,
+        Workload::W5b1,
+        Workload::W5b8,
+        Workload::W5b32,
+        Workload::W5b64,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -83,12 +118,19 @@ impl Workload {
             Workload::W2 => "W2",
             Workload::W3 => "W3",
             Workload::W4 => "W4",
+            Workload::W3x64 => "W3x64",
+            Workload::W3x253 => "W3x253",
+            Workload::W5b1 => "W5b1",
+            Workload::W5b8 => "W5b8",
+            Workload::W5b32 => "W5b32",
+            Workload::W5b64 => "W5b64",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
+            .chain(Self::EXTRA)
             .find(|w| w.name().eq_ignore_ascii_case(s))
     }
 
@@ -96,15 +138,31 @@ impl Workload {
         match self {
             Workload::W1 => 1_000_000,
             Workload::W2 | Workload::W3 => 200_000,
+            Workload::W3x64 => 50_000,
+            Workload::W3x253 => 20_000,
             Workload::W4 => 500_000,
+            Workload::W5b1 | Workload::W5b8 | Workload::W5b32 | Workload::W5b64 => 512_000,
         }
     }
 
-    /// Fds per message (W2, W3).
+    /// Fds per message (W2, W3 and its scaled forms).
     fn fds(self) -> usize {
         match self {
             Workload::W2 => 1,
             Workload::W3 => 8,
+            Workload::W3x64 => 64,
+            Workload::W3x253 => 253,
+            _ => 0,
+        }
+    }
+
+    /// Messages per batch (W5).
+    fn batch(self) -> usize {
+        match self {
+            Workload::W5b1 => 1,
+            Workload::W5b8 => 8,
+            Workload::W5b32 => 32,
+            Workload::W5b64 => 64,
             _ => 0,
         }
     }
@@ -114,7 +172,12 @@ impl Workload {
             Workload::W1 => "stream, 16 B, no control data",
             Workload::W2 => "stream, 1 B + 1 fd, cloexec, fd closed",
             Workload::W3 => "stream, 1 B + 8 fds, cloexec, fds closed",
+            Workload::W3x64 => "as W3 with 64 fds",
+            Workload::W3x253 => "as W3 with 253 fds",
             Workload::W4 => "dgram, 16 B, SO_PASSCRED, credentials parsed",
+            Workload::W5b1 | Workload::W5b8 | Workload::W5b32 | Workload::W5b64 => {
+                "dgram, 16 B, SO_PASSCRED, credentials parsed; batches of b (an iteration is one message)"
+            }
         }
     }
 }
@@ -166,16 +229,21 @@ mod with_baremsg {
     use baremsg::cmsg::{space_for_credentials, space_for_fds, CmsgBuf};
     use baremsg::fd::{self, AsFd, BorrowedFd, OwnedFd};
     use baremsg::io::{IoSlice, IoSliceMut};
-    use baremsg::unix::{UnixDatagram, UnixStream};
+    use baremsg::unix::{RecvEntry, SendEntry, UnixDatagram, UnixStream};
 
-    /// Eight fds to send (the ends of four pipes); they stay open for the run.
-    pub(super) fn fds_to_send() -> Vec<OwnedFd> {
-        (0..4)
+    /// At least eight fds to send (the ends of pipes), `n` if more; they stay open for
+    /// the run. Eight even for W2: the counts of W2 depend on it (under callgrind, W2
+    /// with one pipe made counted 109 instructions, with four 95).
+    pub(super) fn fds_to_send(n: usize) -> Vec<OwnedFd> {
+        let n = n.max(8);
+        let mut v: Vec<OwnedFd> = (0..n.div_ceil(2))
             .flat_map(|_| {
                 let (r, w) = fd::pipe().expect("pipe");
                 [r, w]
             })
-            .collect()
+            .collect();
+        v.truncate(n);
+        v
     }
 
     pub(super) fn run(w: Workload, iters: u64) -> Option<f64> {
@@ -183,8 +251,102 @@ mod with_baremsg {
             Workload::W1 => w1(iters),
             Workload::W2 => fds::<{ space_for_fds(1) }>(1, iters),
             Workload::W3 => fds::<{ space_for_fds(8) }>(8, iters),
-            Workload::W4 => w4(iters),
+            Workload::W3x64 => fds::<{ space_for_fds(64) }>(64, iters),
+            Workload::W3x253 => fds::<{ space_for_fds(253) }>(253, iters),
+            // W5 with single calls: W4's loop, one message an iteration.
+            Workload::W4 | Workload::W5b1 | Workload::W5b8 | Workload::W5b32 | Workload::W5b64 => {
+                w4(iters)
+            }
         })
+    }
+
+    /// The README's calls as a user writes them: a `CmsgBuf::new()` for each send and
+    /// each receive, `take_fds`, `credentials()`.
+    pub(super) fn run_idiomatic(w: Workload, iters: u64) -> Option<f64> {
+        Some(match w {
+            Workload::W1 => w1(iters),
+            Workload::W2 => idiomatic_fds::<{ space_for_fds(1) }>(1, iters),
+            Workload::W3 => idiomatic_fds::<{ space_for_fds(8) }>(8, iters),
+            Workload::W4 => idiomatic_w4(iters),
+            _ => return None,
+        })
+    }
+
+    fn idiomatic_fds<const N: usize>(n: usize, iters: u64) -> f64 {
+        let (a, b) = UnixStream::pair().expect("socketpair");
+        let owned = fds_to_send(n);
+        let to_send: Vec<BorrowedFd<'_>> = owned[..n].iter().map(|f| f.as_fd()).collect();
+        let mut byte = [0u8; 1];
+        timed(iters, || {
+            let mut buf = CmsgBuf::<N>::new();
+            let mut enc = buf.encoder();
+            enc.push_rights(&to_send).expect("encode");
+            let sent = a.send_msg(&[IoSlice::new(b"x")], &enc.finish());
+            check!(sent.expect("send_msg") == 1);
+            let mut ctl = CmsgBuf::<N>::new();
+            let mut msg = b
+                .recv_msg(&mut [IoSliceMut::new(&mut byte)], &mut ctl)
+                .expect("recv_msg");
+            check!(msg.bytes == 1 && !msg.is_control_truncated());
+            let mut got = 0;
+            for fd in msg.control.take_fds() {
+                drop(fd);
+                got += 1;
+            }
+            check!(got == n);
+        })
+    }
+
+    fn idiomatic_w4(iters: u64) -> f64 {
+        let (a, b) = UnixDatagram::pair().expect("socketpair");
+        b.set_pass_cred(true).expect("SO_PASSCRED");
+        let pid = std::process::id() as i32;
+        let mut data = [0u8; 16];
+        timed(iters, || {
+            check!(a.send(&PAYLOAD).expect("send") == 16);
+            let mut ctl = CmsgBuf::<{ space_for_credentials() }>::new();
+            let mut msg = b
+                .recv_msg(&mut [IoSliceMut::new(&mut data)], &mut ctl)
+                .expect("recv_msg");
+            check!(msg.bytes == 16);
+            let who = msg.control.credentials().expect("credentials");
+            check!(who.pid == pid);
+        })
+    }
+
+    /// W5 with the batch API: `send_mmsg` of `b` datagrams, then `recv_mmsg` of them,
+    /// each message's credentials parsed and checked. One iteration is one message.
+    pub(super) fn run_batch(w: Workload, iters: u64) -> Option<f64> {
+        let b = w.batch();
+        if b == 0 {
+            return None;
+        }
+        let (tx, rx) = UnixDatagram::pair().expect("socketpair");
+        rx.set_pass_cred(true).expect("SO_PASSCRED");
+        let pid = std::process::id() as i32;
+        let out = [IoSlice::new(&PAYLOAD)];
+        let sends: Vec<SendEntry<'_>> = (0..b).map(|_| SendEntry::new(&out)).collect();
+        let mut data = vec![[0u8; 16]; b];
+        let mut ctls: Vec<CmsgBuf<{ space_for_credentials() }>> =
+            (0..b).map(|_| CmsgBuf::new()).collect();
+        let mut iovs: Vec<[IoSliceMut<'_>; 1]> =
+            data.iter_mut().map(|d| [IoSliceMut::new(d)]).collect();
+        let mut entries: Vec<RecvEntry<'_>> = iovs
+            .iter_mut()
+            .zip(ctls.iter_mut())
+            .map(|(i, c)| RecvEntry::new(i, c))
+            .collect();
+        let batches = iters.div_ceil(b as u64);
+        let ns = timed(batches, || {
+            check!(tx.send_mmsg(&sends).expect("send_mmsg") == b);
+            let got = rx.recv_mmsg(&mut entries, None).expect("recv_mmsg");
+            check!(got.len() == b);
+            for mut m in got {
+                check!(m.bytes == 16);
+                check!(m.control.credentials().expect("credentials").pid == pid);
+            }
+        });
+        Some(ns / b as f64)
     }
 
     fn w1(iters: u64) -> f64 {
@@ -198,7 +360,7 @@ mod with_baremsg {
 
     fn fds<const N: usize>(n: usize, iters: u64) -> f64 {
         let (a, b) = UnixStream::pair().expect("socketpair");
-        let owned = fds_to_send();
+        let owned = fds_to_send(n);
         let to_send: Vec<BorrowedFd<'_>> = owned[..n].iter().map(|f| f.as_fd()).collect();
         let mut send_ctl = CmsgBuf::<N>::new();
         let mut recv_ctl = CmsgBuf::<N>::new();
@@ -255,9 +417,9 @@ mod with_baremsg {
             return None;
         }
         let (a, b) = UnixStream::pair().expect("socketpair");
-        let owned = fds_to_send();
+        let owned = fds_to_send(n);
         let to_send: Vec<BorrowedFd<'_>> = owned[..n].iter().map(|f| f.as_fd()).collect();
-        let mut slots: [Option<OwnedFd>; 8] = Default::default();
+        let mut slots: Vec<Option<OwnedFd>> = (0..n).map(|_| None).collect();
         let mut byte = [0u8; 1];
         Some(timed(iters, || {
             check!(a.send_fds(b"x", &to_send).expect("send_fds") == 1);
@@ -302,6 +464,7 @@ mod with_rustix {
                 iters,
             ),
             Workload::W4 => w4(iters),
+            _ => return None,
         })
     }
 
@@ -408,6 +571,7 @@ mod with_nix {
             Workload::W2 => fds(nix::cmsg_space!([RawFd; 1]), 1, iters),
             Workload::W3 => fds(nix::cmsg_space!([RawFd; 8]), 8, iters),
             Workload::W4 => w4(iters),
+            _ => return None,
         })
     }
 
@@ -533,6 +697,7 @@ mod with_libc {
             Workload::W2 => fds::<{ space(size_of::<i32>()) }>(1, iters),
             Workload::W3 => fds::<{ space(size_of::<[i32; 8]>()) }>(8, iters),
             Workload::W4 => w4(iters),
+            _ => return None,
         })
     }
 
@@ -711,7 +876,8 @@ mod with_libc {
 #[derive(Clone, Copy)]
 enum Runner {
     InProcess(fn(Workload, u64) -> Option<f64>),
-    C(&'static str),
+    /// The C program's implementation argument, and whether from the static build.
+    C(&'static str, bool),
 }
 
 #[derive(Clone, Copy)]
@@ -724,19 +890,32 @@ struct Impl {
 }
 
 const ALL_WORKLOADS: &str = "W1,W2,W3,W4";
+const BAREMSG_WORKLOADS: &str = "W1,W2,W3,W4,W3x64,W3x253,W5b1,W5b8,W5b32,W5b64";
 
 fn impls() -> Vec<Impl> {
     let mut v = vec![
         Impl {
             name: "baremsg",
             runner: Runner::InProcess(with_baremsg::run),
+            workloads: BAREMSG_WORKLOADS,
+            what: "send/recv; send_msg + Encoder, recv_msg + CmsgBuf (reused); recv_msg + credentials() (W4, W5: one message a call)",
+        },
+        Impl {
+            name: "baremsg-idiom",
+            runner: Runner::InProcess(with_baremsg::run_idiomatic),
             workloads: ALL_WORKLOADS,
-            what: "send/recv; send_msg + Encoder, recv_msg + CmsgBuf; recv_msg + credentials()",
+            what: "the README's calls as written: CmsgBuf::new() per send and per receive, take_fds, credentials()",
+        },
+        Impl {
+            name: "baremsg-batch",
+            runner: Runner::InProcess(with_baremsg::run_batch),
+            workloads: "W5b1,W5b8,W5b32,W5b64",
+            what: "send_mmsg of a batch, recv_mmsg of it, credentials() per message (W5)",
         },
         Impl {
             name: "baremsg-fds",
             runner: Runner::InProcess(with_baremsg::run_fd_helpers),
-            workloads: "W2,W3",
+            workloads: "W2,W3,W3x64,W3x253",
             what: "send_fds / recv_fds (W2, W3)",
         },
         Impl {
@@ -769,17 +948,25 @@ fn impls() -> Vec<Impl> {
             what: "i686: as baremsg, entering the kernel with int 0x80 instead of the vDSO",
         },
     );
-    for (arg, name, what) in C_IMPLS {
+    for (arg, name, workloads, what) in C_IMPLS {
         // On x86_64 the `syscall` instruction is the fast way in; there is no vDSO entry.
         if arg == "vdso" && !cfg!(target_arch = "x86") {
             continue;
         }
         v.push(Impl {
             name,
-            runner: Runner::C(arg),
-            workloads: ALL_WORKLOADS,
+            runner: Runner::C(arg, false),
+            workloads,
             what,
         });
+        if C_STATIC.contains(&arg) {
+            v.push(Impl {
+                name: static_name(name),
+                runner: Runner::C(arg, true),
+                workloads,
+                what: "as above, the program linked statically (cc -static)",
+            });
+        }
     }
     v
 }
@@ -865,6 +1052,11 @@ fn parse_opts() -> Result<Opts, String> {
     Ok(o)
 }
 
+/// `name` with `-static` appended, for the table (leaked once per name: a handful).
+fn static_name(name: &str) -> &'static str {
+    Box::leak(format!("{name}-static").into_boxed_str())
+}
+
 fn arch() -> &'static str {
     if cfg!(target_arch = "x86") {
         "i686"
@@ -873,21 +1065,26 @@ fn arch() -> &'static str {
     }
 }
 
-/// Compiles the C program next to this binary; `None` (with a note) if that fails.
-fn build_c() -> Option<PathBuf> {
+/// Compiles the C program next to this binary, linked dynamically or (`static_`)
+/// statically; `None` (with a note) if that fails.
+fn build_c(static_: bool) -> Option<PathBuf> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/glibc_cmsg.c");
     let exe = std::env::current_exe().ok()?;
-    let out = exe.with_file_name(format!("glibc_cmsg-{}", arch()));
+    let kind = if static_ { "-static" } else { "" };
+    let out = exe.with_file_name(format!("glibc_cmsg-{}{kind}", arch()));
     let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
     cc.arg("-O2");
     if cfg!(target_arch = "x86") {
         cc.arg("-m32");
     }
+    if static_ {
+        cc.arg("-static");
+    }
     cc.arg("-o").arg(&out).arg(&src);
     match cc.status() {
         Ok(s) if s.success() => Some(out),
         Ok(s) => {
-            eprintln!("msgbench: cc failed ({s}); the C rows are left out");
+            eprintln!("msgbench: cc{kind} failed ({s}); those C rows are left out");
             None
         }
         Err(e) => {
@@ -970,12 +1167,23 @@ fn main() {
         })
         .filter(|i| opts.with_c || matches!(i.runner, Runner::InProcess(_)))
         .collect();
+    // Only what implements one of the workloads asked for.
     let workloads = opts.workloads.clone().unwrap_or(Workload::ALL.to_vec());
-    let c_exe = if selected.iter().any(|i| matches!(i.runner, Runner::C(_))) {
-        build_c()
-    } else {
-        None
+    let selected: Vec<Impl> = selected
+        .into_iter()
+        .filter(|i| {
+            workloads
+                .iter()
+                .any(|w| i.workloads.split(',').any(|x| x == w.name()))
+        })
+        .collect();
+    let wants_c = |st: bool| {
+        selected
+            .iter()
+            .any(|i| matches!(i.runner, Runner::C(_, s) if s == st))
     };
+    let c_exe = wants_c(false).then(|| build_c(false)).flatten();
+    let c_static = wants_c(true).then(|| build_c(true)).flatten();
     let iters_of = |w: Workload| {
         opts.iters
             .unwrap_or(((w.base_iters() as f64 * opts.scale).round() as u64).max(1))
@@ -993,16 +1201,26 @@ fn main() {
             }
             let mut this_round: HashMap<&str, f64> = HashMap::new();
             for i in &order {
+                if !i.workloads.split(',').any(|x| x == w.name()) {
+                    continue;
+                }
                 let t = match i.runner {
                     Runner::InProcess(f) => f(w, iters),
-                    Runner::C(arg) => c_exe.as_deref().and_then(|e| run_c(e, arg, w, iters)),
+                    Runner::C(arg, st) => {
+                        let exe = if st { &c_static } else { &c_exe };
+                        exe.as_deref().and_then(|e| run_c(e, arg, w, iters))
+                    }
                 };
                 if let Some(t) = t {
                     this_round.insert(i.name, t);
                     ns.entry((i.name, w)).or_default().push(t);
                 }
             }
-            if let Some(&reference) = this_round.get(REFERENCE) {
+            let best = REFERENCES
+                .iter()
+                .filter_map(|r| this_round.get(r).copied())
+                .min_by(|a, b| a.total_cmp(b));
+            if let Some(reference) = best {
                 for (name, t) in &this_round {
                     ratios.entry((name, w)).or_default().push(t / reference);
                 }
@@ -1022,7 +1240,8 @@ fn main() {
     let _ = writeln!(
         out,
         "msgbench {}: ns/iter = median of {} round(s), spread = min-max; vs {REFERENCE} = median \
-         of the per-round ratios; instr/iter from callgrind{}",
+         of the per-round ratios to the faster of c-glibc and c-glibc-static (the same C \
+         program, dynamic and static) in that round; instr/iter from callgrind{}",
         arch(),
         opts.rounds,
         if insns.is_empty() { " (not given)" } else { "" },
@@ -1056,6 +1275,78 @@ fn main() {
                 w.name(),
                 i.name,
                 iters_of(w),
+            );
+        }
+    }
+    let med = |i: &str, w: Workload| ns.get(&(i, w)).and_then(|v| median(&mut v.clone()));
+    // W5: messages per second, batch against single calls, baremsg against C.
+    let w5: Vec<Workload> = workloads
+        .iter()
+        .copied()
+        .filter(|w| w.batch() > 0)
+        .collect();
+    if !w5.is_empty() {
+        let cols = [
+            "baremsg-batch",
+            "baremsg",
+            "c-mmsg",
+            "c-mmsg-static",
+            "c-glibc",
+            "c-glibc-static",
+            "c-raw",
+        ];
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "W5, messages per second (millions; from the medians above):"
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "| batch | {} | batch / single (baremsg) |",
+            cols.join(" | ")
+        );
+        let _ = writeln!(out, "|--:|{}--:|", "--:|".repeat(cols.len()));
+        for &w in &w5 {
+            let cell = |i: &str| med(i, w).map_or("-".to_owned(), |t| format!("{:.2}", 1e3 / t));
+            let row: Vec<String> = cols.iter().map(|c| cell(c)).collect();
+            let gain = match (med("baremsg-batch", w), med("baremsg", w)) {
+                (Some(b), Some(s)) => format!("{:.2}", s / b),
+                _ => "-".to_owned(),
+            };
+            let _ = writeln!(out, "| {} | {} | {gain} |", w.batch(), row.join(" | "));
+        }
+    }
+    // The scaling table: W3 with 1, 8, 64, 253 fds, per fd, against the floor.
+    let scale: Vec<Workload> = workloads.iter().copied().filter(|w| w.fds() > 0).collect();
+    if scale.len() > 1 {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Cost per fd (W2 = 1 fd, W3 = 8, W3x64, W3x253), against {FLOOR}:"
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| fds | baremsg ns/fd | {FLOOR} ns/fd | ns ratio | baremsg instr/fd | {FLOOR} instr/fd | instr ratio |");
+        let _ = writeln!(out, "|--:|--:|--:|--:|--:|--:|--:|");
+        for &w in &scale {
+            let n = w.fds() as f64;
+            let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.1}", v / n));
+            let r = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                _ => "-".to_owned(),
+            };
+            let (bt, ft) = (med("baremsg", w), med(FLOOR, w));
+            let (bi, fi) = (ir("baremsg", w), ir(FLOOR, w));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                w.fds(),
+                f(bt),
+                f(ft),
+                r(bt, ft),
+                f(bi),
+                f(fi),
+                r(bi, fi)
             );
         }
     }

@@ -14,6 +14,10 @@
  *   W3  as W2 with 8 fds per message;
  *   W4  SOCK_DGRAM, receiver with SO_PASSCRED, 16 bytes sent, received with the
  *       kernel's SCM_CREDENTIALS, which are parsed and checked.
+ *   W3x64, W3x253  as W3 with 64 and 253 fds per message.
+ *   W5b1, W5b8, W5b32, W5b64  as W4, an iteration being one message; `mmsg` sends and
+ *       receives them in batches of 1, 8, 32 or 64 (sendmmsg, recvmmsg), the others
+ *       one a call, as W4.
  *
  * IMPL, all three making the same syscalls (sendmsg, recvmsg, close):
  *   glibc  glibc's wrappers, control data built and walked with the CMSG_* macros
@@ -27,6 +31,10 @@
  *   vdso   i386: as raw, but entering the kernel through the vDSO's
  *          `__kernel_vsyscall` (the auxiliary vector's AT_SYSINFO, as glibc does), or
  *          `int 0x80` when there is none (valgrind hides it); x86_64: the same as raw.
+ *   mmsg   W5 only: glibc's sendmmsg/recvmmsg, the credentials of each message found
+ *          with the CMSG macros.
+ *
+ * Built dynamically (`cc -O2`) and statically (`cc -O2 -static`): msgbench runs both.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,7 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FDS 8
+#define MAX_FDS 253
+#define MAX_BATCH 64
 
 static void die(const char *what)
 {
@@ -134,13 +143,14 @@ static inline long vdso_close(int fd)
 
 struct setup {
     int sock[2];
-    int fds[MAX_FDS]; /* the fds sent by W2 (the first) and W3 (all) */
+    int fds[MAX_FDS + 1]; /* the fds sent by W2 and W3 (pipes: one spare end) */
     int nfds;
+    int batch; /* W5 */
 };
 
 static void setup(const char *w, struct setup *s)
 {
-    int dgram = strcmp(w, "W4") == 0;
+    int dgram = strcmp(w, "W4") == 0 || strncmp(w, "W5b", 3) == 0;
     if (socketpair(AF_UNIX, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0, s->sock))
         die("socketpair");
     if (dgram) {
@@ -148,7 +158,14 @@ static void setup(const char *w, struct setup *s)
         if (setsockopt(s->sock[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on))
             die("SO_PASSCRED");
     }
-    s->nfds = strcmp(w, "W2") == 0 ? 1 : strcmp(w, "W3") == 0 ? MAX_FDS : 0;
+    s->nfds = strcmp(w, "W2") == 0     ? 1
+              : strcmp(w, "W3") == 0   ? 8
+              : strcmp(w, "W3x64") == 0 ? 64
+              : strcmp(w, "W3x253") == 0 ? 253
+                                         : 0;
+    s->batch = strncmp(w, "W5b", 3) == 0 ? atoi(w + 3) : 0;
+    if (s->batch < 0 || s->batch > MAX_BATCH)
+        die("batch size");
     for (int i = 0; i < s->nfds; i += 2) {
         if (pipe2(s->fds + i, O_CLOEXEC))
             die("pipe2");
@@ -251,6 +268,59 @@ static void glibc_w4(struct setup *s, long iters)
         }
         if (!found || cred.pid != pid)
             die("credentials");
+    }
+}
+
+/* ---- mmsg: batches with sendmmsg/recvmmsg (W5) ---------------------------------- */
+
+static void mmsg_w5(struct setup *s, long iters)
+{
+    int b = s->batch;
+    pid_t pid = getpid();
+    char out[16] = "0123456789abcdef";
+    static char in[MAX_BATCH][16];
+    static union {
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+        struct cmsghdr align;
+    } rctl[MAX_BATCH];
+    struct iovec siov = {out, sizeof out}, riov[MAX_BATCH];
+    struct mmsghdr sm[MAX_BATCH], rm[MAX_BATCH];
+    memset(sm, 0, sizeof sm);
+    for (int j = 0; j < b; j++) {
+        sm[j].msg_hdr.msg_iov = &siov;
+        sm[j].msg_hdr.msg_iovlen = 1;
+    }
+    long batches = (iters + b - 1) / b;
+    for (long i = 0; i < batches; i++) {
+        if (sendmmsg(s->sock[0], sm, b, MSG_NOSIGNAL) != b)
+            die("sendmmsg");
+        for (int j = 0; j < b; j++) {
+            riov[j].iov_base = in[j];
+            riov[j].iov_len = sizeof in[j];
+            rm[j].msg_hdr = (struct msghdr){.msg_iov = &riov[j],
+                                            .msg_iovlen = 1,
+                                            .msg_control = rctl[j].buf,
+                                            .msg_controllen = sizeof rctl[j].buf};
+        }
+        if (recvmmsg(s->sock[1], rm, b, MSG_CMSG_CLOEXEC, NULL) != b)
+            die("recvmmsg");
+        for (int j = 0; j < b; j++) {
+            if (rm[j].msg_len != 16)
+                die("recvmmsg length");
+            struct ucred cred;
+            int found = 0;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&rm[j].msg_hdr); c;
+                 c = CMSG_NXTHDR(&rm[j].msg_hdr, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+                    c->cmsg_len == CMSG_LEN(sizeof cred)) {
+                    memcpy(&cred, CMSG_DATA(c), sizeof cred);
+                    found = 1;
+                    break;
+                }
+            }
+            if (!found || cred.pid != pid)
+                die("credentials");
+        }
     }
 }
 
@@ -358,15 +428,18 @@ static run_fn pick(const char *impl, const char *w)
         {"wrap", wrap_w1, wrap_fds, wrap_w4},
         {"raw", raw_w1, raw_fds, raw_w4},
         {"vdso", vdso_w1, vdso_fds, vdso_w4},
+        {"mmsg", NULL, NULL, NULL},
     };
+    if (strncmp(w, "W5b", 3) == 0 && strcmp(impl, "mmsg") == 0)
+        return mmsg_w5;
     for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
         if (strcmp(impls[i].name, impl) != 0)
             continue;
         if (strcmp(w, "W1") == 0)
             return impls[i].w1;
-        if (strcmp(w, "W2") == 0 || strcmp(w, "W3") == 0)
+        if (strcmp(w, "W2") == 0 || strncmp(w, "W3", 2) == 0)
             return impls[i].fds;
-        if (strcmp(w, "W4") == 0)
+        if (strcmp(w, "W4") == 0 || strncmp(w, "W5b", 3) == 0)
             return impls[i].w4;
     }
     return NULL;
@@ -378,7 +451,7 @@ int main(int argc, char **argv)
      * instructions that varies with its digits). */
     int quiet = argc == 5 && strcmp(argv[4], "quiet") == 0;
     if (argc != 4 && !quiet) {
-        fprintf(stderr, "usage: glibc_cmsg glibc|wrap|raw|vdso W1|W2|W3|W4 ITERS [quiet]\n");
+        fprintf(stderr, "usage: glibc_cmsg glibc|wrap|raw|vdso|mmsg W1|W2|W3|W4|W3xN|W5bN ITERS [quiet]\n");
         return 1;
     }
     run_fn run = pick(argv[1], argv[2]);

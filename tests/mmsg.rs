@@ -3,7 +3,8 @@
 //! one message and closed when not taken; truncation is reported per message; the
 //! kernel's stopping rules (`MSG_WAITFORONE`, a timeout, a nonblocking socket) hold.
 //!
-//! The tests count `/proc/self/fd`, so they take one lock and run one at a time.
+//! The tests count `/proc/self/fd`, so every one takes one lock and they run one at a
+//! time.
 
 mod target;
 
@@ -279,6 +280,7 @@ fn truncation_is_reported_per_message_and_the_fds_that_fit_are_owned() {
 /// With `MSG_TRUNC` passed, a message's `bytes` is its real length.
 #[test]
 fn msg_trunc_gives_each_message_its_real_length() {
+    let _g = serial();
     let (a, b) = UnixDatagram::pair().unwrap();
     a.send(b"0123456789").unwrap();
     a.send(b"ab").unwrap();
@@ -355,6 +357,7 @@ fn untaken_fds_of_every_message_are_closed_with_the_batch() {
 /// `MSG_WAITFORONE`: waits for the first message, then takes only what is queued.
 #[test]
 fn msg_waitforone_returns_what_is_queued_after_the_first() {
+    let _g = serial();
     let (a, b) = UnixDatagram::pair().unwrap();
     let sender = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(20));
@@ -392,6 +395,7 @@ fn msg_waitforone_returns_what_is_queued_after_the_first() {
 /// entries it returns the two (the kernel's `EAGAIN` on the third is not an error).
 #[test]
 fn a_nonblocking_batch_takes_what_is_queued_or_is_eagain() {
+    let _g = serial();
     let (a, b) = UnixDatagram::pair_nonblocking().unwrap();
     let mut data = [[0u8; 2]; 4];
     let mut iovs: Vec<[IoSliceMut<'_>; 1]> =
@@ -420,6 +424,7 @@ fn a_nonblocking_batch_takes_what_is_queued_or_is_eagain() {
 /// fallback.
 #[test]
 fn a_timeout_that_ran_out_returns_after_the_first_message() {
+    let _g = serial();
     let (a, b) = UnixDatagram::pair().unwrap();
     for m in [b"1", b"2", b"3"] {
         a.send(m).unwrap();
@@ -451,6 +456,7 @@ fn a_timeout_that_ran_out_returns_after_the_first_message() {
 /// A call hands the kernel at most `MMSG_MAX` entries; the rest wait for the next call.
 #[test]
 fn a_call_takes_at_most_mmsg_max_messages() {
+    let _g = serial();
     let (a, b) = UnixDatagram::pair_nonblocking().unwrap();
     let n = MMSG_MAX + 6;
     let payloads: Vec<[u8; 1]> = (0..n).map(|i| [i as u8]).collect();
@@ -525,6 +531,7 @@ fn a_batch_into_a_full_socket_goes_in_part_and_then_is_eagain() {
 /// consumed.
 #[test]
 fn bad_entries_are_refused_before_the_syscall() {
+    let _g = serial();
     let (a, b) = UnixDatagram::pair_nonblocking().unwrap();
     a.send(b"q").unwrap();
     // A misaligned control buffer.

@@ -27,8 +27,8 @@
 //! # On any socket fd
 //! Every send and receive, and the socket options, are also free functions over any
 //! [`AsFd`](crate::fd::AsFd): [`send_fds`], [`recv_fds`], [`send_msg`], [`recv_msg`],
-//! [`recv_msg_from`], [`send`], [`recv`], [`send_to`], [`recv_from`], the `_with_flags`
-//! forms, [`set_pass_cred`], [`peer_cred`], [`set_pass_pidfd`], [`peer_pidfd`], the
+//! [`recv_msg_from`], [`send`], [`recv`], [`send_to`], [`recv_from`], the batches
+//! [`send_mmsg`] and [`recv_mmsg`], the `_with_flags` forms, [`set_pass_cred`], [`peer_cred`], [`set_pass_pidfd`], [`peer_pidfd`], the
 //! timeouts. They work on sockets baremsg did not make (std's, tokio's, one inherited
 //! from a service manager) with the same guarantees, and the [`Socket`] methods are
 //! one-line calls of them.

@@ -333,6 +333,7 @@ impl RecvBatch<'_, '_> {
 impl<'e> Iterator for RecvBatch<'e, '_> {
     type Item = BatchMsg<'e>;
 
+    #[inline]
     fn next(&mut self) -> Option<BatchMsg<'e>> {
         let (e, rest) = core::mem::take(&mut self.rest).split_first_mut()?;
         self.rest = rest;

@@ -436,12 +436,26 @@ fn a_timeout_that_ran_out_returns_after_the_first_message() {
         .iter_mut()
         .map(|i| RecvEntry::new(i, &mut []))
         .collect();
-    let got: Vec<Vec<u8>> = b
-        .recv_mmsg(&mut entries, Some(Duration::ZERO))
-        .unwrap()
-        .map(|m| m.data.to_vec())
-        .collect();
-    assert_eq!(got, [b"1".to_vec()]);
+    if target::under_qemu() {
+        // qemu-user 7.2 ignores recvmmsg's timeout: it receives message by message
+        // until the entries are full, so this call would wait for a fourth forever.
+        target::qemu_note(
+            "recvmmsg's timeout is ignored; the zero-timeout stop is checked natively only",
+        );
+        let got: Vec<Vec<u8>> = b
+            .recv_mmsg(&mut entries[..1], Some(Duration::ZERO))
+            .unwrap()
+            .map(|m| m.data.to_vec())
+            .collect();
+        assert_eq!(got, [b"1".to_vec()]);
+    } else {
+        let got: Vec<Vec<u8>> = b
+            .recv_mmsg(&mut entries, Some(Duration::ZERO))
+            .unwrap()
+            .map(|m| m.data.to_vec())
+            .collect();
+        assert_eq!(got, [b"1".to_vec()]);
+    }
     // A long timeout and three entries: both queued messages, then the call waits for
     // a third only while the timeout lasts; MSG_DONTWAIT stops it at the queue's end.
     let flags = sys::MSG_CMSG_CLOEXEC | sys::MSG_DONTWAIT;

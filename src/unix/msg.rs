@@ -81,43 +81,20 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [MaybeUninit<u8>]) -> R) -> R
     f(buf)
 }
 
-/// The first `buf.len()` bytes of control data a receive into scratch space got (`buf`
-/// is cut to `msg_controllen`), as bytes. The kernel writes every header and every
-/// message's data, but not the padding between a message's `CMSG_LEN` and its
-/// `CMSG_SPACE` (4 bytes after an odd number of fds or after credentials on 64-bit),
-/// which `msg_controllen` counts: so that padding is zeroed here, by one walk over the
-/// headers, instead of the whole scratch space before the call (some 1 KiB for
-/// `recv_fds`). Where a header does not fit or its length is impossible (no kernel
-/// writes that) everything from there on is zeroed.
+/// `buf`, zeroed, as bytes: what a receive into scratch space hands the kernel. The
+/// kernel does not write every byte of what it reports in `msg_controllen` (the padding
+/// between a message's `CMSG_LEN` and its `CMSG_SPACE`, 4 bytes after an odd number of
+/// fds or after credentials on 64-bit), so the buffer must be initialized before any of
+/// it is viewed as `[u8]`.
 #[inline(always)]
-fn init_padding(buf: &mut [MaybeUninit<u8>]) -> &mut [u8] {
-    const HDR: usize = sys::cmsg_len(0);
+fn zeroed(buf: &mut [MaybeUninit<u8>]) -> &mut [u8] {
     let len = buf.len();
-    let p = buf.as_mut_ptr().cast::<u8>();
-    let mut pos = 0;
-    while pos < len {
-        let rest = len - pos;
-        let msg_len = if rest >= HDR {
-            // SAFETY: `pos + HDR <= len`: inside `buf`; the kernel wrote a header at the
-            // start of every message it reports, and `pos` is where one starts.
-            unsafe { ptr::read_unaligned(p.add(pos).cast::<sys::Cmsghdr>()) }.len()
-        } else {
-            0
-        };
-        if msg_len < HDR || msg_len > rest {
-            // SAFETY: `pos..len` is inside `buf`.
-            unsafe { ptr::write_bytes(p.add(pos), 0, rest) };
-            break;
-        }
-        let next = sys::cmsg_align(msg_len).min(rest);
-        // SAFETY: `pos + msg_len <= pos + next <= len`: inside `buf`.
-        unsafe { ptr::write_bytes(p.add(pos + msg_len), 0, next - msg_len) };
-        pos += next;
+    // SAFETY: `buf` is writable for `len` bytes; after the write every byte is
+    // initialized, and `MaybeUninit<u8>` has the layout of `u8`.
+    unsafe {
+        ptr::write_bytes(buf.as_mut_ptr(), 0, len);
+        core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), len)
     }
-    // SAFETY: every byte of `buf` is initialized now: the headers and data by the
-    // kernel, the padding and anything unaccounted for above; `MaybeUninit<u8>` has the
-    // layout of `u8`.
-    unsafe { core::slice::from_raw_parts_mut(p, len) }
 }
 
 /// Whether control data must be refused for an empty payload: the socket is a stream
@@ -439,33 +416,16 @@ pub(crate) fn recv_msg_kind<'c>(
     })
 }
 
-/// `recvmsg(2)` into the one buffer `buf` and uninitialized scratch space for the
-/// control data (see [`init_padding`]), with the flags as given.
+/// [`recv_msg_kind`] into uninitialized scratch space, zeroed first (see [`zeroed`]).
 #[inline(always)]
 fn recv_msg_uninit<'c>(
     fd: BorrowedFd<'_>,
-    buf: &mut [u8],
+    bufs: &mut [IoSliceMut<'_>],
     scratch: &'c mut [MaybeUninit<u8>],
     flags: i32,
 ) -> Result<RecvMsg<'c>, Error> {
-    let mut bufs = [IoSliceMut::new(buf)];
-    let mut msg = Msghdr::new();
-    msg.msg_iov = IoSliceMut::as_iovecs(&mut bufs);
-    msg.set_iovlen(1);
-    msg.msg_control = scratch.as_mut_ptr().cast();
-    msg.set_controllen(scratch.len());
-    // SAFETY: every pointer in `msg` is valid for writes of its length; the kernel
-    // writes only bytes into `scratch`.
-    let got = unsafe { sys::recvmsg(fd.as_raw_fd(), &mut msg, flags) }?;
-    let controllen = msg.controllen().min(scratch.len());
-    Ok(RecvMsg {
-        bytes: got,
-        flags: msg.msg_flags & !sys::MSG_CMSG_CLOEXEC,
-        // SAFETY: as in `recv_msg_kind`: the headers and data in the first
-        // `msg_controllen` bytes were written by the kernel in this receive, so every fd
-        // in them was installed for it and nobody else owns it.
-        control: unsafe { ReceivedControl::new(init_padding(&mut scratch[..controllen])) },
-    })
+    // The scratch is never empty here, so the kind does not matter.
+    recv_msg_kind(fd, None, bufs, zeroed(scratch), None, flags)
 }
 
 /// Sends `buf` with the fds `fds` in one `SCM_RIGHTS` message on the socket `fd`
@@ -527,7 +487,8 @@ pub(crate) fn recv_fds_in(
     fds: &mut [Option<OwnedFd>],
 ) -> Result<RecvFds, Error> {
     with_scratch(SPACE_MAX, |scratch| {
-        let got = recv_msg_uninit(fd, buf, scratch, sys::MSG_CMSG_CLOEXEC)?;
+        let mut bufs = [IoSliceMut::new(buf)];
+        let got = recv_msg_uninit(fd, &mut bufs, scratch, sys::MSG_CMSG_CLOEXEC)?;
         let (bytes, truncated, ctrunc) =
             (got.bytes, got.is_truncated(), got.is_control_truncated());
         let mut stored = 0;
@@ -557,10 +518,9 @@ mod tests {
     use crate::unix::UnixStream;
 
     /// As below with two messages, credentials then one fd (on 64-bit each followed by
-    /// 4 bytes of padding the kernel does not write), through `recv_fds`'s own path:
-    /// the walk that zeroes the padding reaches the second message.
+    /// 4 bytes of padding the kernel does not write), through `recv_fds`'s own path.
     #[test]
-    fn scratch_padding_after_each_of_two_messages_is_zeroed() {
+    fn scratch_padding_after_each_of_two_messages_holds_no_unwritten_byte() {
         let (a, b) = crate::unix::UnixDatagram::pair().unwrap();
         b.set_pass_cred(true).unwrap();
         let (r, _w) = crate::fd::pipe().unwrap();
@@ -571,43 +531,13 @@ mod tests {
         let scratch: &mut [MaybeUninit<u8>] =
             unsafe { core::slice::from_raw_parts_mut(scratch.as_mut_ptr().cast(), SPACE_MAX) };
         let mut byte = [0u8; 1];
+        let mut bufs = [IoSliceMut::new(&mut byte)];
         let mut got =
-            recv_msg_uninit(b.as_fd(), &mut byte, scratch, sys::MSG_CMSG_CLOEXEC).unwrap();
+            recv_msg_uninit(b.as_fd(), &mut bufs, scratch, sys::MSG_CMSG_CLOEXEC).unwrap();
         let bytes = got.control.as_bytes();
         assert_eq!(bytes.len(), space_for_credentials() + space_for_fds(1));
         assert!(!bytes.contains(&0xAA), "unwritten bytes: {bytes:02x?}");
         assert_eq!(got.control.take_fds().count(), 1);
-    }
-
-    /// Bytes no kernel writes: a header whose length runs past the data, one too short,
-    /// a tail shorter than a header. Everything from the bad header on is zeroed.
-    #[test]
-    fn scratch_after_an_impossible_header_is_zeroed() {
-        const HDR: usize = sys::cmsg_len(0);
-        for bad_len in [0usize, 3, HDR + 100] {
-            let mut words = [0xAAAA_AAAA_AAAA_AAAAu64; 16];
-            let bytes: &mut [u8] =
-                // SAFETY: 128 initialized bytes, viewed as bytes.
-                unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast(), 128) };
-            let good = sys::cmsg_space(4);
-            let mut h = sys::Cmsghdr::default();
-            h.set_len(sys::cmsg_len(4));
-            // SAFETY: the headers fit at 0 and at `good`.
-            unsafe {
-                ptr::write_unaligned(bytes.as_mut_ptr().cast(), h);
-                h.set_len(bad_len);
-                ptr::write_unaligned(bytes.as_mut_ptr().add(good).cast(), h);
-            }
-            // SAFETY: initialized bytes viewed as `MaybeUninit<u8>`, only written with bytes.
-            let buf: &mut [MaybeUninit<u8>] =
-                unsafe { core::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast(), 64) };
-            let out = init_padding(buf);
-            assert!(out[good..].iter().all(|&b| b == 0), "{bad_len}: {out:02x?}");
-            assert!(out[sys::cmsg_len(4)..good].iter().all(|&b| b == 0));
-            assert_eq!(out[HDR], 0xAA, "the data is left alone");
-        }
-        let mut tail = [MaybeUninit::new(0xAAu8); 5];
-        assert_eq!(init_padding(&mut tail), [0; 5]);
     }
 
     /// issue 12, defect 5: the kernel does not write the padding between a message's
@@ -629,7 +559,8 @@ mod tests {
         let scratch: &mut [MaybeUninit<u8>] =
             unsafe { core::slice::from_raw_parts_mut(scratch.as_mut_ptr().cast(), len) };
         let mut byte = [0u8; 1];
-        let got = recv_msg_uninit(b.as_fd(), &mut byte, scratch, sys::MSG_CMSG_CLOEXEC).unwrap();
+        let mut bufs = [IoSliceMut::new(&mut byte)];
+        let got = recv_msg_uninit(b.as_fd(), &mut bufs, scratch, sys::MSG_CMSG_CLOEXEC).unwrap();
         let bytes = got.control.as_bytes();
         assert_eq!(
             bytes.len(),

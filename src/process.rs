@@ -143,6 +143,11 @@ impl Pidfd {
         Self { fd }
     }
 
+    /// The id pidfs gives the process ([`pidfd_id`]); `None` before Linux 6.9.
+    pub fn id(&self) -> Option<u64> {
+        pidfd_id(self.fd.as_fd())
+    }
+
     /// `pidfd_send_signal(2)`: sends `sig` to the process; `ESRCH` once it has exited
     /// (never to a process that took over its pid). `0` checks that it can be signalled.
     pub fn send_signal(&self, sig: i32) -> Result<(), Errno> {
@@ -188,6 +193,64 @@ impl From<Pidfd> for OwnedFd {
     fn from(p: Pidfd) -> OwnedFd {
         p.fd
     }
+}
+
+/// The id pidfs gives the process `pidfd` refers to (Linux 6.9+: one per process, from a
+/// 64-bit counter that does not repeat while the system runs): what systemd's
+/// `LISTEN_PIDFDID=` and `MAINPIDFDID=` carry. Read as systemd 259 reads it: the 8-byte
+/// file handle (`name_to_handle_at(2)`, `FILEID_KERNFS`), or where that is refused the
+/// inode number (`statx`) on 64-bit targets only, since a 32-bit kernel's inode numbers
+/// are not the id. `None` where pidfds are not on pidfs (before 6.9) or the calls are
+/// refused. Raw syscalls only, nothing allocated: callable in a forked child.
+pub fn pidfd_id(pidfd: BorrowedFd<'_>) -> Option<u64> {
+    let mut fs = sys::Statfs::default();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(pidfd.as_raw_fd(), &mut fs) }.ok()?;
+    if fs.f_type != sys::PIDFS_MAGIC {
+        return None;
+    }
+    let mut handle = sys::FileHandle::<8>::new();
+    handle.handle_type = sys::FILEID_KERNFS;
+    let mut mount_id = 0;
+    // SAFETY: an empty NUL-terminated path with AT_EMPTY_PATH: the fd itself; the handle
+    // has the 8 bytes its header says, `mount_id` is writable.
+    let got = unsafe {
+        sys::name_to_handle_at(
+            pidfd.as_raw_fd(),
+            c"".as_ptr().cast(),
+            (&mut handle as *mut sys::FileHandle<8>).cast(),
+            &mut mount_id,
+            sys::AT_EMPTY_PATH,
+        )
+    };
+    if got.is_ok() && handle.handle_bytes == 8 {
+        return Some(u64::from_ne_bytes(handle.f_handle));
+    }
+    if cfg!(target_pointer_width = "64") {
+        let mut st = sys::Statx::default();
+        // SAFETY: as above; `st` is writable.
+        unsafe {
+            sys::statx(
+                pidfd.as_raw_fd(),
+                c"".as_ptr().cast(),
+                sys::AT_EMPTY_PATH,
+                sys::STATX_INO,
+                &mut st,
+            )
+        }
+        .ok()?;
+        return (st.stx_mask & sys::STATX_INO != 0).then_some(st.stx_ino);
+    }
+    None
+}
+
+/// This process's [`pidfd_id`]: `pidfd_open` of its own pid, the id, the pidfd closed.
+/// Raw syscalls only, nothing allocated: what a forked child calls to fill in
+/// `LISTEN_PIDFDID` (see [`ListenVars`](crate::activation::ListenVars)).
+pub fn own_pidfd_id() -> Option<u64> {
+    // SAFETY: a new fd, wrapped at once and closed on return.
+    let fd = unsafe { OwnedFd::from_raw_fd(sys::pidfd_open(sys::getpid(), 0).ok()?) };
+    pidfd_id(fd.as_fd())
 }
 
 /// `wait4(2)` without resource usage: waits for child `pid` (-1: any child; 0 or

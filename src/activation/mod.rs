@@ -45,7 +45,7 @@ pub use listen::{
     socket_info, Activated, ListenEnv, ListenFd, ListenFds, Names, SocketInfo, LISTEN_FDS_START,
     UNKNOWN_NAME,
 };
-pub use spawn::{ExecBuf, Needs, Spawn, SpawnStep, Spawned};
+pub use spawn::{ExecBuf, ListenVars, Needs, Spawn, SpawnStep, Spawned, Stdio};
 
 use crate::notify::value_of;
 use crate::Errno;
@@ -196,13 +196,7 @@ impl fmt::Display for ActivationError {
                 needs.ptrs, needs.bytes, have.ptrs, have.bytes
             ),
             ActivationError::Spawn { step, errno } => {
-                let what = match step {
-                    SpawnStep::MoveFds => "moving the fds out of the way",
-                    SpawnStep::PlaceFds => "placing the fds at 3..",
-                    SpawnStep::Exec => "execve",
-                    SpawnStep::Signals => "resetting the signal dispositions and mask",
-                };
-                write!(f, "the child failed at {what}: {errno}")
+                write!(f, "the child failed at {}: {errno}", step.describe())
             }
             ActivationError::Sys(e) => fmt::Display::fmt(&e, f),
         }

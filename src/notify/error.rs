@@ -52,6 +52,12 @@ pub enum NotifyError {
         /// [`Notification::check_sender`](super::Notification::check_sender)).
         actual: Option<i32>,
     },
+    /// A message from a process the access policy does not let notify
+    /// ([`NotifyAccess`](super::NotifyAccess)). Its fds were closed.
+    NotAllowed {
+        /// The sender's pid from its credentials (`None`: none arrived).
+        actual: Option<i32>,
+    },
     /// The socket has no address to hand to a child in `NOTIFY_SOCKET` (it is unnamed,
     /// or its abstract name holds a NUL byte).
     NoSocketAddress,
@@ -66,7 +72,7 @@ impl NotifyError {
             NotifyError::Send(e) => e,
             NotifyError::Sys(e) => e.errno(),
             NotifyError::BarrierTimeout => Errno::ETIMEDOUT,
-            NotifyError::WrongSender { .. } => Errno::EPERM,
+            NotifyError::WrongSender { .. } | NotifyError::NotAllowed { .. } => Errno::EPERM,
             NotifyError::InvalidMessage(MessageError::TooLong { .. }) => Errno::EMSGSIZE,
             NotifyError::NoSocketAddress => Errno::EADDRNOTAVAIL,
             _ => Errno::EINVAL,
@@ -133,6 +139,17 @@ impl fmt::Display for NotifyError {
                 None => write!(
                     f,
                     "notification without credentials, expected pid {expected}; its fds were closed"
+                ),
+            },
+            NotifyError::NotAllowed { actual } => match actual {
+                Some(pid) => write!(
+                    f,
+                    "notification from pid {pid}, which the access policy does not allow; its \
+                     fds were closed"
+                ),
+                None => f.write_str(
+                    "notification without credentials, which the access policy does not allow; \
+                     its fds were closed",
                 ),
             },
             NotifyError::NoSocketAddress => {

@@ -39,7 +39,7 @@ mod service;
 
 pub use env::{var, Envp};
 pub use error::NotifyError;
-pub use listener::{Notification, NotifyEnv, NotifyListener};
+pub use listener::{FdRefusal, Notification, NotifyAccess, NotifyEnv, NotifyListener, Process};
 pub use message::{parse, Fields, MessageError, MAX_MESSAGE};
 #[cfg(feature = "std")]
 pub use service::notify_std;

@@ -170,3 +170,61 @@ pub unsafe fn fstatfs(fd: i32, buf: *mut Statfs) -> Result<(), Errno> {
     let ret = unsafe { crate::arch::syscall2(nr::FSTATFS, fd_arg(fd), buf as usize) };
     check_unit(ret)
 }
+
+/// `struct file_handle` with room for `N` bytes of handle (`name_to_handle_at(2)`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileHandle<const N: usize> {
+    /// In: the room in `f_handle`; out: the handle's length.
+    pub handle_bytes: u32,
+    /// The handle's type (`FILEID_KERNFS` for pidfs).
+    pub handle_type: i32,
+    /// The handle.
+    pub f_handle: [u8; N],
+}
+
+impl<const N: usize> FileHandle<N> {
+    /// An empty handle with room for `N` bytes.
+    pub const fn new() -> Self {
+        Self {
+            handle_bytes: N as u32,
+            handle_type: 0,
+            f_handle: [0; N],
+        }
+    }
+}
+
+impl<const N: usize> Default for FileHandle<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `name_to_handle_at(2)`: the file handle of `path` (relative to `dirfd`; empty with
+/// [`AT_EMPTY_PATH`]: `dirfd` itself) into `handle`, whose `handle_bytes` says its room
+/// (`EOVERFLOW` if too small, with the size needed stored), and its mount id into
+/// `mount_id`.
+///
+/// # Safety
+/// `path` is NUL-terminated; `handle` points to a `struct file_handle` header followed
+/// by `handle_bytes` writable bytes; `mount_id` is writable.
+#[inline]
+pub unsafe fn name_to_handle_at(
+    dirfd: i32,
+    path: *const u8,
+    handle: *mut u8,
+    mount_id: *mut i32,
+    flags: i32,
+) -> Result<(), Errno> {
+    // SAFETY: the caller's contract.
+    check_unit(unsafe {
+        crate::arch::syscall5(
+            nr::NAME_TO_HANDLE_AT,
+            fd_arg(dirfd),
+            path as usize,
+            handle as usize,
+            mount_id as usize,
+            flags as usize,
+        )
+    })
+}

@@ -974,3 +974,34 @@ fn high(fd: OwnedFd) -> OwnedFd {
         OwnedFd::from_raw_fd(n as i32)
     }
 }
+
+#[test]
+fn the_supervisor_example_restarts_hands_back_stored_fds_and_catches_the_watchdog() {
+    if target::under_qemu() {
+        // It starts itself as the service: a guest program, which execve cannot run
+        // without binfmt_misc (see tests/target).
+        target::qemu_note("the supervisor example execs itself: skipped under qemu-user");
+        return;
+    }
+    let out = target::command(example("supervisor"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text,
+        "run 1: ready (run 1, http listener: yes)\n\
+         run 1: exited with 1\n\
+         run 2: ready (run 2, http listener: yes)\n\
+         run 2: exited with 1\n\
+         run 3: ready (run 3, http listener: yes)\n\
+         run 3: watchdog missed, aborting it\n\
+         run 3: ended by signal 6\n\
+         stored at the end: counter\n"
+    );
+}

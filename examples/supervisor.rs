@@ -85,7 +85,9 @@ fn supervise() -> Result<()> {
 
     let name = format!("baremsg-supervisor-{}", sys::getpid());
     let http = UnixListener::bind(&UnixAddr::from_abstract(format!("{name}-http").as_bytes())?)?;
-    let notify = NotifyListener::bind(&UnixAddr::from_abstract(format!("{name}-notify").as_bytes())?)?;
+    let notify = NotifyListener::bind(&UnixAddr::from_abstract(
+        format!("{name}-notify").as_bytes(),
+    )?)?;
     notify.socket().set_nonblocking(true)?;
 
     let start = TimerFd::new(CLOCK_MONOTONIC)?;
@@ -129,7 +131,15 @@ fn supervise() -> Result<()> {
         });
 
         let ended = loop {
-            let woke = wait(&epoll, &notify, &main, &pidfd, &mut stored, &watchdog, &signals)?;
+            let woke = wait(
+                &epoll,
+                &notify,
+                &main,
+                &pidfd,
+                &mut stored,
+                &watchdog,
+                &signals,
+            )?;
             match woke {
                 Woke::Ready(status) => {
                     start.disarm()?;

@@ -170,8 +170,25 @@ fn process_constants_match_libc() {
         P_PID,
         PR_SET_PDEATHSIG,
         PR_SET_NO_NEW_PRIVS,
+        RLIMIT_CPU,
+        RLIMIT_FSIZE,
+        RLIMIT_DATA,
+        RLIMIT_STACK,
+        RLIMIT_CORE,
+        RLIMIT_RSS,
+        RLIMIT_NPROC,
         RLIMIT_NOFILE,
+        RLIMIT_MEMLOCK,
+        RLIMIT_AS,
+        RLIMIT_LOCKS,
+        RLIMIT_SIGPENDING,
+        RLIMIT_MSGQUEUE,
+        RLIMIT_NICE,
+        RLIMIT_RTPRIO,
+        RLIMIT_RTTIME,
+        O_PATH,
     );
+    assert_eq!(sys::RLIM_INFINITY, libc::RLIM64_INFINITY as u64);
 }
 
 #[test]
@@ -181,6 +198,7 @@ fn constants_libc_lacks_match_kernel_headers() {
     assert_eq!(sys::SO_PASSPIDFD as u32, net::SO_PASSPIDFD);
     assert_eq!(sys::SO_PEERPIDFD as u32, net::SO_PEERPIDFD);
     same_as_libc!(SO_PASSPIDFD, SO_PEERPIDFD);
+    assert_eq!(sys::SO_PASSRIGHTS as u32, net::SO_PASSRIGHTS);
     assert_eq!(sys::NSIG as u32, linux_raw_sys::general::_NSIG);
 }
 

@@ -1005,3 +1005,94 @@ fn the_supervisor_example_restarts_hands_back_stored_fds_and_catches_the_watchdo
          stored at the end: counter\n"
     );
 }
+
+#[test]
+fn each_failing_step_is_reported_the_child_reaped_and_no_fd_left() {
+    in_forked_child(|| {
+        let before = open_fd_count();
+        let spawn = Spawn::new(c"/bin/true", &[c"true"]).stdin(Stdio::Null);
+        let step = |s: Spawn<'_>| match s.spawn(&mut ExecBuf::<8, 64>::new()) {
+            Err(baremsg::activation::ActivationError::Spawn { step, errno }) => (step, errno),
+            other => panic!("expected a failed step, got {other:?}"),
+        };
+        let soft_above_hard = [(
+            sys::RLIMIT_CORE,
+            Rlimit {
+                rlim_cur: 2,
+                rlim_max: 1,
+            },
+        )];
+        assert_eq!(
+            step(spawn.rlimits(&soft_above_hard)),
+            (SpawnStep::Limits, Errno::EINVAL)
+        );
+        // No process has pid 0x7fff_fff0, so no group of that id exists.
+        assert_eq!(
+            step(spawn.process_group(0x7fff_fff0)),
+            (SpawnStep::Session, Errno::EPERM)
+        );
+        assert_eq!(
+            step(spawn.current_dir(c"/nonexistent/dir")),
+            (SpawnStep::Chdir, Errno::ENOENT)
+        );
+        assert_eq!(
+            step(spawn.parent_death_signal(65)),
+            (SpawnStep::ParentDeath, Errno::EINVAL)
+        );
+        if sys::geteuid() == 0 {
+            // Without CAP_SETUID, a child cannot become root again.
+            process::drop_privileges(65534, 65534, &[]).unwrap();
+        }
+        assert_eq!(step(spawn.user(0)), (SpawnStep::Credentials, Errno::EPERM));
+        assert_eq!(open_fd_count(), before, "an fd left behind");
+        assert_eq!(
+            process::wait(-1, sys::WNOHANG),
+            Err(Errno::ECHILD),
+            "a child left"
+        );
+    });
+}
+
+#[test]
+fn listen_vars_check_their_names_and_buffer_and_fill_in_this_process() {
+    use baremsg::activation::{ActivationError, ListenVars};
+    let mut buf = [0u8; 256];
+    let two: &[&[u8]] = &[b"a", b"b"];
+    assert_eq!(
+        ListenVars::new(&mut buf, 3, Some(two), false).unwrap_err(),
+        ActivationError::NameCountMismatch { fds: 3, names: 2 }
+    );
+    let bad: &[&[u8]] = &[b"a:b"];
+    assert_eq!(
+        ListenVars::new(&mut buf, 1, Some(bad), false).unwrap_err(),
+        ActivationError::InvalidFdName { index: 0 }
+    );
+    let needs = ListenVars::needs(2, Some(two), true);
+    let mut small = vec![0u8; needs.bytes - 1];
+    assert!(matches!(
+        ListenVars::new(&mut small, 2, Some(two), true),
+        Err(ActivationError::ExecBufTooSmall { .. })
+    ));
+    let mut exact = vec![0u8; needs.bytes];
+    let mut vars = ListenVars::new(&mut exact, 2, Some(two), true).unwrap();
+    vars.set_for_this_process();
+    let entries: Vec<String> = vars
+        .entries()
+        .map(|e| e.to_str().unwrap().to_owned())
+        .collect();
+    let mut want = vec![
+        format!("LISTEN_PID={}", sys::getpid()),
+        "LISTEN_FDS=2".into(),
+        "LISTEN_FDNAMES=a:b".into(),
+    ];
+    if let Some(id) = process::own_pidfd_id() {
+        want.push(format!("LISTEN_PIDFDID={id}"));
+    }
+    assert_eq!(entries, want);
+    // The id is this process's: the same as a pidfd of it says.
+    let me = Pidfd::open(sys::getpid()).unwrap();
+    assert_eq!(me.id(), process::own_pidfd_id());
+    // Unknown: left out.
+    vars.set_pidfd_id(None);
+    assert_eq!(vars.entries().count(), 3);
+}

@@ -102,8 +102,7 @@ fn supervise() -> Result<()> {
     let exe = CString::new(std::env::current_exe()?.into_os_string().into_vec())?;
     let argv = [exe.as_c_str(), c"service"];
     let notify_env = notify.env()?;
-    let usec = CString::new(format!("WATCHDOG_USEC={}", WATCHDOG.as_micros()))?;
-    let envp = [notify_env.as_cstr(), usec.as_c_str()];
+    let envp = [notify_env.as_cstr()];
     let mut stored: Vec<(Vec<u8>, OwnedFd)> = Vec::new();
 
     for run in 1..=RUNS {
@@ -119,6 +118,7 @@ fn supervise() -> Result<()> {
             .fds(&fds)
             .names(&names)
             .listen_pidfd_id(true)
+            .watchdog(WATCHDOG.as_micros() as u64) // WATCHDOG_USEC, WATCHDOG_PID
             .stdin(Stdio::Null)
             .spawn_with_pidfd(&mut ExecBuf::<16, 1024>::new())?;
         let pid = child.pid();

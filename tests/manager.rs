@@ -58,6 +58,8 @@ struct Manager {
     start: TimerFd,
     watchdog: TimerFd,
     watchdog_time: Duration,
+    /// Start services with WATCHDOG_USEC and WATCHDOG_PID.
+    watchdog_on: bool,
     _signals: SignalFd,
     signals_fd: i32,
     /// FDSTORE=1 fds, with their FDNAME=.
@@ -90,6 +92,7 @@ impl Manager {
             start,
             watchdog,
             watchdog_time: Duration::from_millis(300),
+            watchdog_on: false,
             _signals: signals,
             signals_fd,
             store: Vec::new(),
@@ -113,6 +116,9 @@ impl Manager {
         let mut spawn = Spawn::new(&python, &argv).env(&envp).fds(&fds);
         if !names.is_empty() {
             spawn = spawn.names(&names);
+        }
+        if self.watchdog_on {
+            spawn = spawn.watchdog(self.watchdog_time.as_micros() as u64);
         }
         let mut child = spawn
             .spawn_with_pidfd(&mut ExecBuf::<16, 1024>::new())
@@ -276,8 +282,10 @@ fn a_child_that_exits_before_ready_is_reaped_through_its_pidfd() {
 fn a_missed_watchdog_is_seen_and_the_service_aborted() {
     forked(|| {
         let mut m = Manager::new();
-        let usec = CString::new(format!("WATCHDOG_USEC={}", m.watchdog_time.as_micros())).unwrap();
-        let (pid, child) = m.start("watchdog", &[&usec], TIMEOUT);
+        m.watchdog_on = true;
+        // What the caller's environment says is replaced by what the spawn sets.
+        let stale = [c"WATCHDOG_PID=1", c"WATCHDOG_USEC=1"];
+        let (pid, child) = m.start("watchdog", &stale, TIMEOUT);
         assert_eq!(m.wait(pid, &child), Event::Ready(None));
         assert_eq!(m.wait(pid, &child), Event::WatchdogMissed);
         assert!(m.pings >= 1, "WATCHDOG=1 pings seen: {}", m.pings);

@@ -17,6 +17,8 @@ const PID_SLOT: usize = 11;
 const FDS_PREFIX: &[u8] = b"LISTEN_FDS=";
 const NAMES_PREFIX: &[u8] = b"LISTEN_FDNAMES=";
 const PIDFDID_PREFIX: &[u8] = b"LISTEN_PIDFDID=";
+const WATCHDOG_PID_PREFIX: &[u8] = b"WATCHDOG_PID=";
+const WATCHDOG_USEC_PREFIX: &[u8] = b"WATCHDOG_USEC=";
 /// Room for any `u64`'s digits (20) and the NUL.
 const PIDFDID_SLOT: usize = 21;
 
@@ -215,6 +217,7 @@ pub struct Spawn<'a> {
     names: Option<&'a [&'a [u8]]>,
     mask: Sigset,
     pidfd_id: bool,
+    watchdog_usec: Option<u64>,
     stdio: [Stdio<'a>; 3],
     uid: Option<u32>,
     gid: Option<u32>,
@@ -248,6 +251,7 @@ impl<'a> Spawn<'a> {
             names: None,
             mask: Sigset::EMPTY,
             pidfd_id: false,
+            watchdog_usec: None,
             stdio: [Stdio::Inherit; 3],
             uid: None,
             gid: None,
@@ -291,7 +295,17 @@ impl<'a> Spawn<'a> {
         self
     }
 
-    /// Also sets `LISTEN_PIDFDID` (systemd 258+): the child's pidfs id
+    /// Sets `WATCHDOG_USEC=usec` and `WATCHDOG_PID=` the child's own pid (filled in by
+    /// the child after the `fork`), as systemd does for `WatchdogSec=`: the service
+    /// then sends `WATCHDOG=1` at least every `usec` microseconds (`sd_watchdog_enabled`).
+    /// Entries of [`env`](Self::env) setting either are left out. Takes two more pointers
+    /// and 51 bytes or fewer of the [`ExecBuf`].
+    pub fn watchdog(mut self, usec: u64) -> Self {
+        self.watchdog_usec = Some(usec);
+        self
+    }
+
+    /// Also sets `LISTEN_PIDFDID` (systemd 259 sets it): the child's pidfs id
     /// ([`process::pidfd_id`](crate::process::pidfd_id)), which the child reads itself
     /// after the `fork`, as systemd's service manager does, so a service can tell that
     /// the variables are for it and not for an earlier process with its pid. Left out of
@@ -398,19 +412,39 @@ impl<'a> Spawn<'a> {
         }
     }
 
+    /// Whether environment entry `e` is passed on: not one the spawn sets itself.
+    fn keeps(&self, e: &[u8]) -> bool {
+        !is_listen_var(e)
+            && !e.starts_with(PIDFDID_PREFIX)
+            && !(self.watchdog_usec.is_some()
+                && (e.starts_with(WATCHDOG_PID_PREFIX) || e.starts_with(WATCHDOG_USEC_PREFIX)))
+    }
+
+    fn watchdog_needs(&self) -> Needs {
+        let mut digits = [0u8; 20];
+        match self.watchdog_usec {
+            None => Needs { ptrs: 0, bytes: 0 },
+            Some(usec) => Needs {
+                ptrs: 2,
+                bytes: WATCHDOG_PID_PREFIX.len()
+                    + PID_SLOT
+                    + WATCHDOG_USEC_PREFIX.len()
+                    + decimal(usec, &mut digits).len()
+                    + 1,
+            },
+        }
+    }
+
     /// What [`spawn`](Self::spawn) needs of an [`ExecBuf`].
     pub fn needs(&self) -> Needs {
         let n = self.fds.len();
-        let kept_env = self
-            .env
-            .iter()
-            .filter(|e| !is_listen_var(e.to_bytes()) && !is_pidfdid_var(e.to_bytes()))
-            .count();
+        let kept_env = self.env.iter().filter(|e| self.keeps(e.to_bytes())).count();
         let vars = ListenVars::needs(n, self.names, self.pidfd_id);
-        let ptrs = self.argv.len() + 1 + kept_env + vars.ptrs + 1;
+        let dog = self.watchdog_needs();
+        let ptrs = self.argv.len() + 1 + kept_env + vars.ptrs + dog.ptrs + 1;
         Needs {
             ptrs,
-            bytes: 4 * n + vars.bytes,
+            bytes: 4 * n + vars.bytes + dog.bytes,
         }
     }
 
@@ -495,14 +529,33 @@ impl<'a> Spawn<'a> {
             });
         }
 
-        // The bytes: [scratch: 4 per fd][the LISTEN_* variables].
+        // The bytes: [scratch: 4 per fd][the LISTEN_* variables][WATCHDOG_PID=<slot>\0
+        // WATCHDOG_USEC=n\0].
         let scratch_len = 4 * n;
+        let vars_len = ListenVars::needs(n, self.names, self.pidfd_id).bytes;
         let layout = {
             let vars = buf.bytes.get_mut(scratch_len..).unwrap_or_default();
             lay_out(vars, n, self.names, self.pidfd_id)
         };
+        let dog_at = scratch_len + vars_len;
+        let dog_usec_at = dog_at + WATCHDOG_PID_PREFIX.len() + PID_SLOT;
+        if let Some(usec) = self.watchdog_usec {
+            let mut w = Writer {
+                bytes: buf.bytes.get_mut(dog_at..).unwrap_or_default(),
+                len: 0,
+            };
+            let mut digits = [0u8; 20];
+            w.put(WATCHDOG_PID_PREFIX);
+            w.put(&[0; PID_SLOT]);
+            w.put(WATCHDOG_USEC_PREFIX);
+            w.put(decimal(usec, &mut digits));
+            w.put(b"\0");
+        }
         let base = buf.bytes.as_mut_ptr();
         let vars_base = base.wrapping_add(scratch_len);
+        let watchdog_pid = self
+            .watchdog_usec
+            .map(|_| base.wrapping_add(dog_at + WATCHDOG_PID_PREFIX.len()));
 
         // The pointers: argv, NULL, the environment kept, the variables, NULL.
         let envp_at = self.argv.len() + 1;
@@ -520,12 +573,13 @@ impl<'a> Spawn<'a> {
                 push(arg.as_ptr().cast());
             }
             push(ptr::null());
-            for entry in self
-                .env
-                .iter()
-                .filter(|e| !is_listen_var(e.to_bytes()) && !is_pidfdid_var(e.to_bytes()))
-            {
+            for entry in self.env.iter().filter(|e| self.keeps(e.to_bytes())) {
                 push(entry.as_ptr().cast());
+            }
+            // Within the bytes, laid out above.
+            if self.watchdog_usec.is_some() {
+                push(base.wrapping_add(dog_at));
+                push(base.wrapping_add(dog_usec_at));
             }
             // The offsets are within the variables' bytes, laid out above.
             for at in [Some(layout.pid_at), Some(layout.fds_at), layout.names_at]
@@ -565,6 +619,7 @@ impl<'a> Spawn<'a> {
             // `envp_at` < the pointers pushed, all within `ptrs`.
             envp: ptrs.wrapping_add(envp_at),
             pidfdid_slot: pidfdid_slot.map(|i| ptrs.wrapping_add(i)),
+            watchdog_pid,
             report: err_w.as_raw_fd(),
             mask: self.mask,
             stdio,
@@ -624,10 +679,6 @@ impl<'a> Spawn<'a> {
         debug_assert_eq!(restored, Ok(()));
         Ok(Spawned { pid, pidfd })
     }
-}
-
-fn is_pidfdid_var(entry: &[u8]) -> bool {
-    entry.starts_with(PIDFDID_PREFIX)
 }
 
 /// The names' checks, before anything starts.
@@ -886,6 +937,7 @@ struct InChild<'a> {
     argv: *const *const u8,
     envp: *const *const u8,
     pidfdid_slot: Option<*mut *const u8>,
+    watchdog_pid: Option<*mut u8>,
     report: RawFd,
     mask: Sigset,
     stdio: [RawFd; 3],
@@ -1054,6 +1106,10 @@ impl InChild<'_> {
                 PID_SLOT,
                 sys::getpid() as u64,
             );
+        }
+        if let Some(slot) = self.watchdog_pid {
+            // SAFETY: the slot is PID_SLOT bytes within the buffer, laid out by `start`.
+            unsafe { put_digits(slot, PID_SLOT, sys::getpid() as u64) };
         }
         if let (Some(at), Some(slot)) = (self.layout.pidfdid_at, self.pidfdid_slot) {
             match crate::process::own_pidfd_id() {

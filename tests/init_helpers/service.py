@@ -5,7 +5,8 @@ argv[1] names.
     ready       READY=1, then waits to be stopped
     never       never notifies; waits to be stopped
     exit3       exits with 3 before notifying
-    watchdog    READY=1, two WATCHDOG=1, then nothing more (the watchdog is missed)
+    watchdog    checks WATCHDOG_USEC=300000 and WATCHDOG_PID (its own pid), sends READY=1,
+                two WATCHDOG=1, then nothing more (the watchdog is missed)
     store       stores two memfds (FDSTORE=1, FDNAME=a and b), removes a
                 (FDSTOREREMOVE=1), READY=1, exits 0
     restored    READY=1 with STATUS=<LISTEN_FDS>:<LISTEN_FDNAMES>:<fd 3's contents>,
@@ -53,7 +54,8 @@ elif mode == "never":
 elif mode == "exit3":
     sys.exit(3)
 elif mode == "watchdog":
-    assert int(os.environ["WATCHDOG_USEC"]) > 0
+    assert int(os.environ["WATCHDOG_USEC"]) == 300000, os.environ["WATCHDOG_USEC"]
+    assert int(os.environ["WATCHDOG_PID"]) == os.getpid(), os.environ["WATCHDOG_PID"]
     send("READY=1")
     send("WATCHDOG=1")
     send("WATCHDOG=1")

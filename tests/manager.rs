@@ -610,6 +610,45 @@ fn kernel_release() -> (u32, u32) {
 // ---------------------------------------------------------------------------------
 // What a spawned service sees
 
+/// Whether this runs as root (the tests that change the uid need it); says so if not.
+fn root() -> bool {
+    let root = sys::geteuid() == 0;
+    if !root {
+        eprintln!("skipped: changing the uid needs root");
+    }
+    root
+}
+
+/// A new directory under the temporary directory with `mode`, removed with what it
+/// holds when dropped.
+struct TempDir(TempPath);
+
+impl TempDir {
+    fn new(what: &str, mode: u32) -> Self {
+        let p = TempPath::new(what);
+        std::fs::create_dir(&p.0).unwrap();
+        std::fs::set_permissions(&p.0, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+        TempDir(p)
+    }
+
+    fn cstring(&self) -> CString {
+        CString::new(self.0.bytes()).unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0 .0);
+    }
+}
+
+/// The process group and session fields of a `/proc/<pid>/stat` text.
+fn pgrp_and_session(stat: &str) -> (String, String) {
+    let after = &stat[stat.rfind(')').expect("(comm)") + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    (f[2].to_owned(), f[3].to_owned())
+}
+
 /// A line `key` of a `/proc/<pid>/status` text, its value trimmed.
 fn field<'t>(text: &'t str, key: &str) -> &'t str {
     text.lines()
@@ -620,13 +659,11 @@ fn field<'t>(text: &'t str, key: &str) -> &'t str {
 
 #[test]
 fn a_spawned_service_runs_with_the_ids_dir_stdio_limits_umask_session_and_signals_given() {
-    if sys::geteuid() != 0 {
-        eprintln!("skipped: changing the uid needs root");
+    if !root() {
         return;
     }
-    let dir = TempPath::new("service-cwd");
-    std::fs::create_dir(&dir.0).unwrap();
-    let dir_c = CString::new(dir.bytes()).unwrap();
+    let dir = TempDir::new("service-cwd", 0o755);
+    let dir_c = dir.cstring();
     in_forked_child(|| {
         // A manager that blocks and ignores what it reads from a signalfd.
         let blocked = Sigset::EMPTY.with(sys::SIGTERM).with(sys::SIGCHLD);
@@ -718,40 +755,32 @@ fn a_spawned_service_runs_with_the_ids_dir_stdio_limits_umask_session_and_signal
                 .unwrap_or_else(|| panic!("no {key} in {out}"))
                 .to_owned()
         };
-        assert_eq!(line("cwd="), dir.str());
+        assert_eq!(line("cwd="), dir.0.str());
         assert_eq!(line("stdin="), "/dev/null");
         assert_eq!(err, "oops\n");
         // stat: pid (comm) state ppid pgrp session ...
         let pid_s = line("pid=");
-        let stat = line("stat=");
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let f: Vec<&str> = after.split(' ').collect();
         assert_eq!(
-            (f[2], f[3]),
-            (pid_s.as_str(), pid_s.as_str()),
+            pgrp_and_session(&line("stat=")),
+            (pid_s.clone(), pid_s),
             "pgrp, session"
         );
     });
-    std::fs::remove_dir(&dir.0).unwrap();
 }
 
 #[test]
 fn the_working_directory_is_entered_as_the_service_s_user() {
-    if sys::geteuid() != 0 {
-        eprintln!("skipped: changing the uid needs root");
+    if !root() {
         return;
     }
-    let dir = TempPath::new("private-cwd");
-    std::fs::create_dir(&dir.0).unwrap();
-    std::fs::set_permissions(&dir.0, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let dir_c = CString::new(dir.bytes()).unwrap();
+    let dir = TempDir::new("private-cwd", 0o700);
+    let dir_c = dir.cstring();
     let err = Spawn::new(c"/bin/true", &[c"true"])
         .user(65534)
         .group(65534)
         .current_dir(&dir_c)
         .spawn(&mut ExecBuf::<8, 64>::new())
         .unwrap_err();
-    std::fs::remove_dir(&dir.0).unwrap();
     assert_eq!(
         err,
         baremsg::activation::ActivationError::Spawn {
@@ -772,10 +801,11 @@ fn a_process_group_of_its_own_in_the_caller_s_session() {
     drop(w);
     let stat = String::from_utf8(read_to_end(r.as_fd())).unwrap();
     PidGuard(Some(pid)).wait_ok();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = after.split(' ').collect();
-    assert_eq!(f[2], pid.to_string(), "pgrp: {stat}");
-    assert_eq!(f[3], sys::getsid(0).unwrap().to_string(), "session: {stat}");
+    assert_eq!(
+        pgrp_and_session(&stat),
+        (pid.to_string(), sys::getsid(0).unwrap().to_string()),
+        "pgrp, session: {stat}"
+    );
 }
 
 #[test]
@@ -847,16 +877,9 @@ fn listen_pidfd_id_is_the_child_s_own_pidfs_id() {
 
 #[test]
 fn openat_opens_relative_to_a_directory_close_on_exec() {
-    let dir = TempPath::new("openat");
-    std::fs::create_dir(&dir.0).unwrap();
-    std::fs::write(dir.0.join("secret"), b"s3cret").unwrap();
-    let d = fd::openat(
-        None,
-        &CString::new(dir.bytes()).unwrap(),
-        sys::O_DIRECTORY | sys::O_RDONLY,
-        0,
-    )
-    .unwrap();
+    let dir = TempDir::new("openat", 0o755);
+    std::fs::write(dir.0 .0.join("secret"), b"s3cret").unwrap();
+    let d = fd::openat(None, &dir.cstring(), sys::O_DIRECTORY | sys::O_RDONLY, 0).unwrap();
     let f = fd::openat(Some(d.as_fd()), c"secret", sys::O_RDONLY, 0).unwrap();
     assert!(fd::is_cloexec(&f).unwrap());
     let mut buf = [0u8; 16];
@@ -868,7 +891,7 @@ fn openat_opens_relative_to_a_directory_close_on_exec() {
     sys::umask(old);
     let made = made.unwrap();
     fd::write_all(&made, b"w").unwrap();
-    let meta = std::fs::metadata(dir.0.join("new")).unwrap();
+    let meta = std::fs::metadata(dir.0 .0.join("new")).unwrap();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
         0o640
@@ -891,18 +914,15 @@ fn openat_opens_relative_to_a_directory_close_on_exec() {
     );
     assert_eq!(open_fd_count(), before);
     drop((f, made, d));
-    std::fs::remove_dir_all(&dir.0).unwrap();
 }
 
 #[test]
 fn a_handed_out_fd_is_all_an_unprivileged_service_can_read() {
-    if sys::geteuid() != 0 {
-        eprintln!("skipped: changing the uid needs root");
+    if !root() {
         return;
     }
-    let dir = TempPath::new("handed");
-    std::fs::create_dir(&dir.0).unwrap();
-    let secret = dir.0.join("secret");
+    let dir = TempDir::new("handed", 0o700);
+    let secret = dir.0 .0.join("secret");
     std::fs::write(&secret, b"for the service").unwrap();
     std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let secret_c = CString::new(secret.as_os_str().as_bytes()).unwrap();
@@ -925,7 +945,6 @@ fn a_handed_out_fd_is_all_an_unprivileged_service_can_read() {
     drop(w);
     let out = read_to_end(r.as_fd());
     PidGuard(Some(pid)).wait_ok();
-    std::fs::remove_dir_all(&dir.0).unwrap();
     assert_eq!(out, b"for the service denied\n");
 }
 

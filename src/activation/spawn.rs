@@ -230,12 +230,13 @@ pub struct Spawn<'a> {
     pdeathsig: i32,
 }
 
-/// How much of an [`ExecBuf`] a spawn takes.
+/// How much of an [`ExecBuf`] a spawn takes (or of a buffer, [`ListenVars`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Needs {
     /// Pointer slots: `argv`, `envp`, and their two null terminators.
     pub ptrs: usize,
-    /// Bytes: the activation variables and 4 per fd (the child's scratch space).
+    /// Bytes: the activation variables (and the watchdog ones, if set) and 4 per fd (the
+    /// child's scratch space).
     pub bytes: usize,
 }
 

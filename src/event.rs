@@ -1,7 +1,8 @@
 //! Waiting for several things at once, for a supervisor's loop: [`Epoll`] over any fds
 //! (a notify socket, a child's [`Pidfd`](crate::process::Pidfd), a [`SignalFd`], a
-//! [`TimerFd`]), with timers and signals as fds. No allocation, no libc; every fd
-//! close-on-exec.
+//! [`TimerFd`]), with timers and signals as fds; [`poll`] for a few fds without an epoll
+//! instance. No allocation, no libc; every fd close-on-exec. `examples/supervisor.rs` is
+//! a whole supervisor's loop built on them.
 //!
 //! ```no_run
 //! use std::time::Duration;

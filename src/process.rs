@@ -1,6 +1,6 @@
 //! Processes, for a supervisor: pidfds (a handle on a process that a reused pid cannot
-//! fool), waiting for children and how they ended, signals, the child subreaper, and
-//! dropping privileges. No allocation, no libc.
+//! fool) and their pidfs ids ([`pidfd_id`]), waiting for children and how they ended,
+//! signals, the child subreaper, and dropping privileges. No allocation, no libc.
 //!
 //! A supervisor's usual shape: start the child, take its [`Pidfd`], and wait for
 //! whichever comes first of the child's exit (the pidfd turns readable), a message on

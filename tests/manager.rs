@@ -578,6 +578,11 @@ fn a_listener_that_takes_no_fds_refuses_them_in_the_kernel_or_closes_them() {
                 pipe_closed_now(r.as_fd()),
                 "no copy of the fd went anywhere"
             );
+            // BARRIER=1 travels with an fd: refused the same way.
+            assert_eq!(
+                to.barrier(Duration::from_millis(1)),
+                Err(NotifyError::Send(Errno::EPERM))
+            );
         }
         FdRefusal::Closed => {
             let release = kernel_release();

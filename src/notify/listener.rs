@@ -134,6 +134,10 @@ impl NotifyListener {
     /// `SO_PASSRIGHTS` off where the kernel has it (Linux 6.16+), so senders' fds are
     /// refused before they are ever installed in this process; otherwise every fd that
     /// comes is closed on receipt. Returns which ([`FdRefusal`]).
+    ///
+    /// With [`FdRefusal::Kernel`], a service's `BARRIER=1`, which travels with an fd,
+    /// fails at its `sendmsg` (`EPERM`; libsystemd's `sd_notify_barrier` returns it), as
+    /// does `FDSTORE=1`: refuse fds only for services that use neither.
     pub fn refuse_fds(&mut self) -> Result<FdRefusal, NotifyError> {
         let how = match crate::unix::sockopt::set(self.sock.as_fd(), sys::SO_PASSRIGHTS, 0i32) {
             Ok(()) => FdRefusal::Kernel,

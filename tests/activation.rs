@@ -133,23 +133,20 @@ fn no_listen_pid_means_not_activated() {
 }
 
 #[test]
-fn listen_pid_of_another_process_is_refused() {
-    let ours = sys::getpid();
-    let other = sys::getppid();
-    let other_text = other.to_string();
-    let r = ListenEnv::from_values(Some(other_text.as_bytes()), Some(b"1"), None);
-    assert_eq!(
-        r,
-        Err(ActivationError::WrongPid {
-            listen_pid: other,
-            ours
-        })
-    );
-    let msg = r.unwrap_err().to_string();
-    assert!(
-        msg.contains(&other.to_string()) && msg.contains(&ours.to_string()),
-        "{msg}"
-    );
+fn listen_pid_of_another_process_means_not_for_us() {
+    // As sd_listen_fds returns 0: a child that inherited its parent's variables was not
+    // activated, and must not fail for it.
+    let other = sys::getppid().to_string();
+    for (pid, pidfdid) in [
+        (other.as_bytes(), None),
+        (other.as_bytes(), Some(&b"12"[..])),
+    ] {
+        let r = ListenEnv::from_all_values(Some(pid), pidfdid, Some(b"1"), None);
+        assert_eq!(r, Ok(None));
+    }
+    let entry = format!("LISTEN_PID={other}");
+    let env: [&[u8]; 2] = [entry.as_bytes(), b"LISTEN_FDS=1"];
+    assert_eq!(ListenEnv::from_env(env), Ok(None));
     for garbage in [&b""[..], b"0", b"-1", b"+5", b"12a", b" 1", b"99999999999"] {
         assert_eq!(
             ListenEnv::from_values(Some(garbage), Some(b"1"), None),
@@ -237,9 +234,10 @@ fn a_name_count_other_than_the_fd_count_is_refused() {
 }
 
 #[test]
-fn the_variables_to_drop_for_children_are_the_three() {
+fn the_variables_to_drop_for_children_are_the_four() {
     for entry in [
         &b"LISTEN_PID=1"[..],
+        b"LISTEN_PIDFDID=123",
         b"LISTEN_FDS=2",
         b"LISTEN_FDNAMES=a:b",
         b"LISTEN_FDS=",
@@ -256,7 +254,12 @@ fn the_variables_to_drop_for_children_are_the_three() {
     }
     assert_eq!(
         activation::ENV_VARS,
-        ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"]
+        [
+            "LISTEN_PID",
+            "LISTEN_PIDFDID",
+            "LISTEN_FDS",
+            "LISTEN_FDNAMES"
+        ]
     );
 }
 
@@ -865,7 +868,17 @@ fn failure_paths_leave_no_fd_behind() {
                 .fds(&fds)
                 .spawn(&mut ExecBuf::<1, 64>::new());
             assert!(matches!(r, Err(ActivationError::ExecBufTooSmall { .. })));
-            assert!(ListenEnv::from_values(Some(b"1"), Some(b"1"), None).is_err());
+            assert_eq!(
+                ListenEnv::from_values(Some(b"1"), Some(b"1"), None),
+                Ok(None)
+            );
+            assert!(ListenEnv::from_all_values(Some(&pid), Some(b"x"), Some(b"1"), None).is_err());
+            if baremsg::process::own_pidfd_id().unwrap().is_some() {
+                assert_eq!(
+                    ListenEnv::from_all_values(Some(&pid), Some(b"1"), Some(b"1"), None),
+                    Ok(None)
+                );
+            }
             assert!(ListenEnv::from_values(Some(&pid), Some(b"x"), None).is_err());
             assert!(ListenEnv::from_values(Some(&pid), Some(b"1"), Some(b"a:b")).is_err());
         }
@@ -882,6 +895,7 @@ fn the_kind_of_any_fd_is_read_from_the_fd_itself() {
         Ok(Some(activation::SocketInfo {
             domain: sys::AF_UNIX,
             ty: sys::SOCK_STREAM,
+            protocol: 0,
             listening: true
         }))
     );

@@ -32,20 +32,31 @@
 
 mod env;
 mod error;
+mod fields;
 mod listener;
 mod message;
 mod sender;
 mod service;
+mod vsock;
+mod watchdog;
 
 pub use env::{var, Envp};
 pub use error::NotifyError;
+pub use fields::{parse_field, Field, FieldError, NotifyAccess, Typed, ERRNO_MAX};
 pub use listener::{Notification, NotifyEnv, NotifyListener};
 pub use message::{parse, Fields, MessageError, MAX_MESSAGE};
 #[cfg(feature = "std")]
 pub use service::notify_std;
-pub use service::{is_valid_fd_name, notify, NotifySocket, DEFAULT_BARRIER_TIMEOUT, MAX_PARTS};
+pub use service::{
+    is_valid_fd_name, notify, NotifyAddr, NotifySocket, DEFAULT_BARRIER_TIMEOUT, MAX_PARTS,
+};
+pub use vsock::{VsockAddr, VsockType};
+#[cfg(feature = "std")]
+pub use watchdog::watchdog_enabled_std;
+pub use watchdog::{watchdog_enabled, WATCHDOG_PID, WATCHDOG_USEC};
 
-pub(crate) use env::{decimal, parse_decimal, value_of};
+pub(crate) use crate::fmt::decimal;
+pub(crate) use env::{parse_decimal, value_of};
 
 /// The variable that names the manager's socket.
 pub const ENV_VAR: &str = "NOTIFY_SOCKET";

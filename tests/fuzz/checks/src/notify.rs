@@ -77,7 +77,7 @@ pub fn check(data: &[u8]) {
     // The NOTIFY_SOCKET value.
     match NotifySocket::parse(data) {
         Ok(sock) => {
-            let kind = sock.addr().kind();
+            let kind = sock.addr().unwrap().kind();
             match data {
                 [b'@', name @ ..] => assert_eq!(kind, AddrKind::Abstract(name)),
                 [b'/', ..] => assert_eq!(kind, AddrKind::Path(data)),

@@ -63,7 +63,9 @@ fn run() -> Result<(), Fail> {
         take_with_std()?
     } else {
         let listen =
-            ListenEnv::from_env(env())?.ok_or("not socket-activated: LISTEN_PID is not set")?;
+            ListenEnv::from_env(env())?.ok_or(
+            "not socket-activated: LISTEN_PID is unset, or it or LISTEN_PIDFDID names another process",
+        )?;
         // SAFETY: first thing in main: nothing has opened or closed an fd yet, so fds 3..
         // are the ones the manager passed.
         let taken = unsafe { listen.take_fds() }?;

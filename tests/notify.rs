@@ -1324,3 +1324,96 @@ fn without_proc_a_reaped_sender_is_still_refused_where_the_kernel_has_pidfs() {
         assert!(l.recv_from_pid::<0>(&mut buf, sys::getpid()).is_ok());
     });
 }
+
+#[test]
+fn systemd_notify_with_pid_sends_systemd_259_fields_the_manager_types() {
+    // --pid=N: systemd-notify sends MAINPID=N (and speaks for N where it may).
+    let me = sys::getpid().to_string();
+    let pid_arg = format!("--pid={me}");
+    let (fields, _, _) = run_systemd_notify(&[
+        &pid_arg,
+        "WATCHDOG=trigger",
+        "EXTEND_TIMEOUT_USEC=7000000",
+        "NOTIFYACCESS=all",
+        "EXIT_STATUS=9",
+        "RESTART_RESET=1",
+        "X_PRIVATE=kept",
+    ]);
+    let typed: Vec<notify::Field<'_>> = fields
+        .iter()
+        .map(|(k, v)| notify::parse_field(k.as_bytes(), v.as_bytes()).unwrap())
+        .collect();
+    for want in [
+        notify::Field::MainPid(sys::getpid()),
+        notify::Field::WatchdogTrigger,
+        notify::Field::ExtendTimeoutUsec(7_000_000),
+        notify::Field::NotifyAccess(notify::NotifyAccess::All),
+        notify::Field::ExitStatus(9),
+        notify::Field::RestartReset,
+        notify::Field::Private(b"X_PRIVATE", b"kept"),
+    ] {
+        assert!(typed.contains(&want), "{want:?} not in {typed:?}");
+    }
+}
+
+#[test]
+fn python_manager_sees_the_systemd_259_helpers_bytes_and_the_main_pidfd() {
+    let addr = format!("@{}", unique("py-259"));
+    let mut py = Guard::spawn(
+        Command::new(python())
+            .arg(script("notify_receiver.py"))
+            .args([&addr, "9"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(py.child().stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let s = NotifySocket::parse(addr.as_bytes()).unwrap();
+    s.watchdog_trigger().unwrap();
+    s.watchdog_usec(20_000_000).unwrap();
+    s.extend_timeout_usec(1).unwrap();
+    s.notify_access(notify::NotifyAccess::Main).unwrap();
+    s.exit_status(42).unwrap();
+    s.restart_reset().unwrap();
+    s.remove_stored_fds(b"old").unwrap();
+    let held = pipe_holding(b"unpolled");
+    s.store_fds_unpolled(Some(b"conn"), &[held.as_fd()])
+        .unwrap();
+    drop(held);
+    let me = baremsg::process::Pidfd::open(sys::getpid()).unwrap();
+    s.main_pidfd(me.as_fd()).unwrap();
+    let c = our_cred();
+    let creds = format!("{} {} {}", c.pid, c.uid, c.gid);
+    let simple: [&[u8]; 7] = [
+        b"WATCHDOG=trigger",
+        b"WATCHDOG_USEC=20000000",
+        b"EXTEND_TIMEOUT_USEC=1",
+        b"NOTIFYACCESS=main",
+        b"EXIT_STATUS=42",
+        b"RESTART_RESET=1",
+        b"FDSTOREREMOVE=1\nFDNAME=old",
+    ];
+    for want in simple {
+        let line = lines.next().unwrap().unwrap();
+        assert_eq!(line, format!("msg {} {creds} 0 0", hex(want)));
+    }
+    let line = lines.next().unwrap().unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "msg {} {creds} 0 1 {}",
+            hex(b"FDSTORE=1\nFDPOLL=0\nFDNAME=conn"),
+            hex(b"unpolled")
+        )
+    );
+    let line = lines.next().unwrap().unwrap();
+    let text = match me.id().unwrap() {
+        Some(id) => format!("MAINPIDFD=1\nMAINPIDFDID={id}"),
+        None => "MAINPIDFD=1".to_owned(),
+    };
+    assert_eq!(
+        line,
+        format!("msg {} {creds} 0 1 pidfd:{}", hex(text.as_bytes()), c.pid)
+    );
+    py.wait_ok();
+}

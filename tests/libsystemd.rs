@@ -130,7 +130,7 @@ fn libsystemd_notifications_of_systemd_259_fields_are_typed() {
         return;
     }
     let (l, name) = manager();
-    let state = "READY=1\nSTATUS=up \u{2713}\nWATCHDOG=trigger\nWATCHDOG_USEC=30000000\n\
+    let state = "READY=1\nSTATUS=up \u{2713}\nVARLINKERROR=org.varlink.service.InvalidParameter\nWATCHDOG=trigger\nWATCHDOG_USEC=30000000\n\
                  EXTEND_TIMEOUT_USEC=5000000\nNOTIFYACCESS=exec\nEXIT_STATUS=3\nERRNO=2\n\
                  RESTART_RESET=1\nMAINPID=1\nMAINPIDFDID=77\nX_APP_STATE=warm\nNEW_KEY=v";
     let out = run(&["notify", state], &[("NOTIFY_SOCKET", &name)], &[]);
@@ -143,6 +143,7 @@ fn libsystemd_notifications_of_systemd_259_fields_are_typed() {
         [
             Field::Ready,
             Field::Status("up \u{2713}"),
+            Field::VarlinkError(b"org.varlink.service.InvalidParameter"),
             Field::WatchdogTrigger,
             Field::WatchdogUsec(30_000_000),
             Field::ExtendTimeoutUsec(5_000_000),

@@ -81,6 +81,11 @@ fn every_field_of_systemd_259_is_typed() {
             b"org.freedesktop.DBus.Error.Failed",
             Field::BusError(b"org.freedesktop.DBus.Error.Failed"),
         ),
+        (
+            b"VARLINKERROR",
+            b"org.varlink.service.InvalidParameter",
+            Field::VarlinkError(b"org.varlink.service.InvalidParameter"),
+        ),
         (b"EXIT_STATUS", b"0", Field::ExitStatus(0)),
         (b"EXIT_STATUS", b"255", Field::ExitStatus(255)),
         (b"MAINPID", b"2147483647", Field::MainPid(i32::MAX)),
@@ -159,6 +164,7 @@ fn every_malformed_value_is_an_error_naming_its_field() {
         ("ERRNO", b"-1"),
         ("ERRNO", b"EPERM"),
         ("BUSERROR", b""),
+        ("VARLINKERROR", b""),
         ("EXIT_STATUS", b"256"),
         ("EXIT_STATUS", b"-1"),
         ("EXIT_STATUS", b""),
@@ -233,6 +239,10 @@ fn each_helper_sends_the_documented_bytes() {
         s.bus_error(b"org.example.Error.Busy"),
         b"BUSERROR=org.example.Error.Busy",
     );
+    check(
+        s.varlink_error(b"org.varlink.service.InvalidParameter"),
+        b"VARLINKERROR=org.varlink.service.InvalidParameter",
+    );
     check(s.restart_reset(), b"RESTART_RESET=1");
     check(s.remove_stored_fds(b"db"), b"FDSTOREREMOVE=1\nFDNAME=db");
     check(s.main_pid_with_id(42, 7), b"MAINPID=42\nMAINPIDFDID=7");
@@ -256,6 +266,10 @@ fn helpers_refuse_bad_values_before_sending() {
     assert_eq!(s.main_pid_with_id(0, 1), Err(NotifyError::InvalidPid(0)));
     assert!(matches!(
         s.bus_error(b""),
+        Err(NotifyError::InvalidField(_))
+    ));
+    assert!(matches!(
+        s.varlink_error(b""),
         Err(NotifyError::InvalidField(_))
     ));
     assert!(matches!(
@@ -305,13 +319,7 @@ fn main_pidfd_sends_a_pidfd_the_manager_takes_as_the_same_process() {
     s.main_pidfd(me.as_fd()).unwrap();
     let mut buf = [0u8; MAX_MESSAGE];
     let mut msg = l.recv::<2>(&mut buf).unwrap();
-    match own_pidfd_id().unwrap() {
-        Some(id) => assert_eq!(
-            msg.payload(),
-            format!("MAINPIDFD=1\nMAINPIDFDID={id}").as_bytes()
-        ),
-        None => assert_eq!(msg.payload(), b"MAINPIDFD=1"),
-    }
+    assert_eq!((msg.payload(), msg.fd_count()), (&b"MAINPIDFD=1"[..], 1));
     let got = msg.take_main_pidfd().unwrap().expect("a main pidfd");
     assert_ne!(got.as_raw_fd(), me.as_raw_fd());
     assert_eq!(pidfd_id(got.as_fd()).unwrap(), me.id().unwrap());

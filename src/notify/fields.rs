@@ -68,6 +68,8 @@ pub enum Field<'m> {
     Errno(i32),
     /// `BUSERROR=`: it failed with this D-Bus error name.
     BusError(&'m [u8]),
+    /// `VARLINKERROR=`: it failed with this Varlink error name (systemd 257+).
+    VarlinkError(&'m [u8]),
     /// `EXIT_STATUS=`: the exit status (0 to 255) to report for it.
     ExitStatus(u8),
     /// `MAINPID=`: its main process is this pid.
@@ -216,6 +218,13 @@ pub fn parse_field<'m>(key: &'m [u8], value: &'m [u8]) -> Result<Field<'m>, Fiel
             return Err(FieldError {
                 key: "BUSERROR",
                 expected: "a D-Bus error name",
+            })
+        }
+        b"VARLINKERROR" if !value.is_empty() => Field::VarlinkError(value),
+        b"VARLINKERROR" => {
+            return Err(FieldError {
+                key: "VARLINKERROR",
+                expected: "a Varlink error name",
             })
         }
         b"EXIT_STATUS" => match parse_decimal(value, 255) {

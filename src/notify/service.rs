@@ -374,6 +374,19 @@ impl NotifySocket {
         self.send_parts(&[b"EXIT_STATUS=", n.as_bytes()], &[])
     }
 
+    /// `VARLINKERROR=name`: the service failed with this Varlink error name (systemd
+    /// 257+). It must hold no newline and not be empty.
+    pub fn varlink_error(&self, name: &[u8]) -> Result<(), NotifyError> {
+        check_value(name)?;
+        if name.is_empty() {
+            return Err(NotifyError::InvalidField(super::FieldError {
+                key: "VARLINKERROR",
+                expected: "a Varlink error name",
+            }));
+        }
+        self.send_parts(&[b"VARLINKERROR=", name], &[])
+    }
+
     /// `BUSERROR=name`: the service failed with this D-Bus error name. It must hold no
     /// newline and not be empty.
     pub fn bus_error(&self, name: &[u8]) -> Result<(), NotifyError> {
@@ -388,17 +401,10 @@ impl NotifySocket {
     }
 
     /// `MAINPIDFD=1` with `pidfd`: the service's main process is the one `pidfd` refers
-    /// to (systemd 257+), which a reused pid cannot be mistaken for. Also sends
-    /// `MAINPIDFDID=` where pidfs gives the pidfd an id (Linux 6.9+), so that a manager
-    /// that ignores the fd can still tell.
+    /// to (systemd 257+), which a reused pid cannot be mistaken for. The message carries
+    /// that one fd.
     pub fn main_pidfd(&self, pidfd: BorrowedFd<'_>) -> Result<(), NotifyError> {
-        match crate::process::pidfd_id(pidfd)? {
-            Some(id) => {
-                let n = Decimal::from(id);
-                self.send_parts(&[b"MAINPIDFD=1\nMAINPIDFDID=", n.as_bytes()], &[pidfd])
-            }
-            None => self.send_parts(&[b"MAINPIDFD=1"], &[pidfd]),
-        }
+        self.send_parts(&[b"MAINPIDFD=1"], &[pidfd])
     }
 
     /// `MAINPID=pid` and `MAINPIDFDID=id`: the main process is `pid`, and the manager

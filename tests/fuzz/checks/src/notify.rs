@@ -203,7 +203,7 @@ fn check_typed(k: &[u8], v: &[u8], f: Field<'_>) {
         Field::ExitStatus(e) => assert_eq!(Some(u64::from(e)), num.filter(|&n| n <= 255)),
         Field::Status(t) => assert_eq!(t.as_bytes(), v),
         Field::FdName(n) => assert!(n == v && is_valid_fd_name(v)),
-        Field::BusError(n) => assert!(n == v && !v.is_empty()),
+        Field::BusError(n) | Field::VarlinkError(n) => assert!(n == v && !v.is_empty()),
         Field::Private(pk, pv) => assert!(pk == k && pv == v && k.starts_with(b"X_")),
         Field::Other(ok, ov) => assert!(ok == k && ov == v && !k.starts_with(b"X_")),
         Field::FdPoll(b) => assert_eq!(v, if b { &b"1"[..] } else { b"0" }),

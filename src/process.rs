@@ -224,17 +224,7 @@ pub fn pidfd_id(pidfd: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
 
 #[cfg(target_pointer_width = "64")]
 fn inode_id(pidfd: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
-    let mut st = sys::Statx::default();
-    // SAFETY: the fd itself (empty path, AT_EMPTY_PATH); `st` is writable.
-    unsafe {
-        sys::statx(
-            pidfd.as_raw_fd(),
-            c"".as_ptr().cast(),
-            sys::AT_EMPTY_PATH,
-            sys::STATX_INO,
-            &mut st,
-        )
-    }?;
+    let st = sys::fstatx(pidfd.as_raw_fd(), sys::STATX_INO)?;
     Ok((st.stx_mask & sys::STATX_INO != 0).then_some(st.stx_ino))
 }
 

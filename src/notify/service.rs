@@ -450,16 +450,7 @@ impl NotifySocket {
         name: Option<&[u8]>,
         fds: &[BorrowedFd<'_>],
     ) -> Result<(), NotifyError> {
-        if fds.is_empty() {
-            return Err(NotifyError::NoFds);
-        }
-        match name {
-            None => self.send_parts(&[b"FDSTORE=1\nFDPOLL=0"], fds),
-            Some(name) if is_valid_fd_name(name) => {
-                self.send_parts(&[b"FDSTORE=1\nFDPOLL=0\nFDNAME=", name], fds)
-            }
-            Some(_) => Err(NotifyError::InvalidFdName),
-        }
+        self.store(b"FDSTORE=1\nFDPOLL=0", name, fds)
     }
 
     /// `FDSTORE=1` (with `FDNAME=name` if given): hands `fds` to the manager to keep
@@ -469,13 +460,22 @@ impl NotifySocket {
         name: Option<&[u8]>,
         fds: &[BorrowedFd<'_>],
     ) -> Result<(), NotifyError> {
+        self.store(b"FDSTORE=1", name, fds)
+    }
+
+    fn store(
+        &self,
+        head: &[u8],
+        name: Option<&[u8]>,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<(), NotifyError> {
         if fds.is_empty() {
             return Err(NotifyError::NoFds);
         }
         match name {
-            None => self.send_parts(&[b"FDSTORE=1"], fds),
+            None => self.send_parts(&[head], fds),
             Some(name) if is_valid_fd_name(name) => {
-                self.send_parts(&[b"FDSTORE=1\nFDNAME=", name], fds)
+                self.send_parts(&[head, b"\nFDNAME=", name], fds)
             }
             Some(_) => Err(NotifyError::InvalidFdName),
         }

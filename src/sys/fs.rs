@@ -229,3 +229,12 @@ pub unsafe fn name_to_handle_at(
         )
     })
 }
+
+/// `statx` of `fd` itself (an empty path with [`AT_EMPTY_PATH`]) for the fields of `mask`.
+pub(crate) fn fstatx(fd: i32, mask: u32) -> Result<Statx, Errno> {
+    let mut st = Statx::default();
+    // SAFETY: an empty NUL-terminated path with AT_EMPTY_PATH names the fd itself; `st`
+    // is writable.
+    unsafe { statx(fd, c"".as_ptr().cast(), AT_EMPTY_PATH, mask, &mut st) }?;
+    Ok(st)
+}

@@ -1202,6 +1202,12 @@ fn spawn_with_pidfd_returns_a_close_on_exec_pidfd_of_the_child() {
 // sd_is_socket_inet checks them and taken through std's types; LISTEN_PIDFDID from a
 // Python manager
 
+/// A std socket's fd as baremsg's `BorrowedFd` (the same type with the `std` feature).
+fn std_fd<T: std::os::fd::AsRawFd>(s: &T) -> BorrowedFd<'_> {
+    // SAFETY: `s` owns the fd and is borrowed for as long as the result.
+    unsafe { BorrowedFd::borrow_raw(s.as_raw_fd()) }
+}
+
 /// A TCP or UDP port on 127.0.0.1 that was free a moment ago.
 fn free_port(udp: bool) -> u16 {
     if udp {
@@ -1329,7 +1335,7 @@ fn is_socket_checks_family_type_listening_port_and_path() {
     let unix = Listener::<Stream>::bind(&ua).unwrap();
     let (r, _w) = baremsg::fd::pipe().unwrap();
     use activation::{is_socket, is_socket_inet, is_socket_unix, local_port};
-    let (t, u, x, p) = (tcp.as_fd(), udp.as_fd(), unix.as_fd(), r.as_fd());
+    let (t, u, x, p) = (std_fd(&tcp), std_fd(&udp), unix.as_fd(), r.as_fd());
     assert_eq!(
         is_socket(t, sys::AF_INET, sys::SOCK_STREAM, Some(true)),
         Ok(true)

@@ -114,6 +114,12 @@ fn r(out: &Output) -> i32 {
     lines(out)["r"].parse().unwrap()
 }
 
+/// A std socket's fd as baremsg's `BorrowedFd` (the same type with the `std` feature).
+fn std_fd<T: std::os::fd::AsRawFd>(s: &T) -> BorrowedFd<'_> {
+    // SAFETY: `s` owns the fd and is borrowed for as long as the result.
+    unsafe { BorrowedFd::borrow_raw(s.as_raw_fd()) }
+}
+
 fn manager() -> (NotifyListener, String) {
     let name = unique("libsystemd");
     let l = NotifyListener::bind(&UnixAddr::from_abstract(name.as_bytes()).unwrap()).unwrap();
@@ -397,9 +403,9 @@ fn sd_is_socket_inet_and_unix_agree_with_baremsg() {
             .unwrap();
     let (pipe, _w) = fd::pipe().unwrap();
     let fds: [BorrowedFd<'_>; 5] = [
-        tcp.as_fd(),
-        udp.as_fd(),
-        conn.as_fd(),
+        std_fd(&tcp),
+        std_fd(&udp),
+        std_fd(&conn),
         unix.as_fd(),
         pipe.as_fd(),
     ];

@@ -1427,7 +1427,7 @@ if pid == 0:
     env = dict(os.environ, LISTEN_PID=str(me), LISTEN_FDS="1", LISTEN_FDNAMES="py",
                LISTEN_PIDFDID=str(ino + int(sys.argv[1])))
     env.pop("NOTIFY_SOCKET", None)
-    os.execve(sys.argv[2], sys.argv[2:], env)
+    os.execvpe(sys.argv[2], sys.argv[2:], env)
 s.close()
 _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))

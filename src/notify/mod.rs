@@ -7,14 +7,22 @@
 //! each with the sender's credentials, so the manager knows which process spoke.
 //!
 //! - Service side: [`notify`] (one call: find the socket, send, or report that there is
-//!   no manager), [`NotifySocket`] (the socket `NOTIFY_SOCKET` names, and typed helpers:
+//!   no manager), [`NotifySocket`] (the socket `NOTIFY_SOCKET` names, a Unix one or a
+//!   [`VsockAddr`], and a typed helper for every field of systemd 259:
 //!   [`ready`](NotifySocket::ready), [`status`](NotifySocket::status),
 //!   [`reloading`](NotifySocket::reloading), [`store_fds`](NotifySocket::store_fds),
-//!   [`barrier`](NotifySocket::barrier), ...).
+//!   [`barrier`](NotifySocket::barrier), [`watchdog_trigger`](NotifySocket::watchdog_trigger),
+//!   [`extend_timeout_usec`](NotifySocket::extend_timeout_usec),
+//!   [`main_pidfd`](NotifySocket::main_pidfd), ...); [`watchdog_enabled`]
+//!   (`sd_watchdog_enabled(3)`).
 //! - Manager side: [`NotifyListener`] (the socket, with `SO_PASSCRED` and
 //!   `SO_PASSPIDFD`), [`Notification`] (one message, its fields, credentials, pidfd and
-//!   fds, all owned), [`NotifyEnv`] (the `NOTIFY_SOCKET=` entry for a child).
-//! - Messages: [`parse`] checks one and yields its fields; [`MAX_MESSAGE`].
+//!   fds, all owned; [`typed_fields`](Notification::typed_fields),
+//!   [`take_main_pidfd`](Notification::take_main_pidfd)), [`NotifyEnv`] (the
+//!   `NOTIFY_SOCKET=` entry for a child).
+//! - Messages: [`parse`] checks one and yields its fields; [`parse_field`] types one as
+//!   systemd 259 reads it ([`Field`], [`FieldError`]); [`MAX_MESSAGE`]. Numbers for a
+//!   message without allocation: [`crate::fmt`].
 //! - The environment comes as the caller has it: `KEY=VALUE` byte strings, such as the
 //!   [`Envp`] a freestanding `_start` receives. With the `std` feature,
 //!   `notify_std` and `NotifySocket::from_std_env` read `std::env`.

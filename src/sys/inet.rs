@@ -99,14 +99,16 @@ impl SockaddrVm {
 }
 
 /// Big enough for any socket address (`struct sockaddr_storage`): what `getsockname`
-/// is given when the family is not known yet.
-#[repr(C, align(8))]
+/// is given when the family is not known yet. Aligned as a pointer, as the kernel's
+/// `__kernel_sockaddr_storage` (4 bytes on the 32-bit targets, 8 on the 64-bit ones).
+#[repr(C)]
 #[derive(Clone, Copy)]
 pub struct SockaddrStorage {
     /// The family, as in every socket address.
     pub ss_family: u16,
     /// The rest.
     pub data: [u8; 126],
+    _align: [usize; 0],
 }
 
 impl Default for SockaddrStorage {
@@ -114,6 +116,7 @@ impl Default for SockaddrStorage {
         Self {
             ss_family: 0,
             data: [0; 126],
+            _align: [],
         }
     }
 }
@@ -131,3 +134,4 @@ const_assert_eq!(offset_of!(SockaddrVm, svm_port), 4);
 const_assert_eq!(offset_of!(SockaddrVm, svm_cid), 8);
 const_assert_eq!(offset_of!(SockaddrVm, svm_flags), 12);
 const_assert_eq!(size_of::<SockaddrStorage>(), 128);
+const_assert_eq!(align_of::<SockaddrStorage>(), size_of::<usize>());

@@ -36,6 +36,38 @@ pub fn as_bytes_mut(words: &mut [u64]) -> &mut [u8] {
     }
 }
 
+/// A copy of some bytes at an 8-byte-aligned address, as `ReceivedControl::new` requires
+/// of its buffer (a `Vec<u8>` promises no alignment).
+pub struct AlignedBuf {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl From<&[u8]> for AlignedBuf {
+    fn from(bytes: &[u8]) -> Self {
+        let mut buf = Self {
+            words: vec![0; bytes.len().div_ceil(8)],
+            len: bytes.len(),
+        };
+        buf.copy_from_slice(bytes);
+        buf
+    }
+}
+
+impl std::ops::Deref for AlignedBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: as in `as_bytes_mut`; `len` is at most the words' size in bytes.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for AlignedBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut as_bytes_mut(&mut self.words)[..self.len]
+    }
+}
+
 /// A target's checks: panics if a property fails for the input.
 pub type Check = fn(&[u8]);
 

@@ -456,3 +456,53 @@ fn sd_is_socket_inet_and_unix_agree_with_baremsg() {
     }
     assert!(compared > 500);
 }
+
+#[test]
+fn sd_listen_fds_with_names_reads_what_baremsgs_spawn_passes() {
+    if peer().is_none() {
+        return;
+    }
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let path = TempPath::new("lfd");
+    let unix =
+        UnixListener::bind(&UnixAddr::from_path(path.0.as_os_str().as_encoded_bytes()).unwrap())
+            .unwrap();
+    let (pipe, _w) = fd::pipe().unwrap();
+    let fds = [std_fd(&tcp), std_fd(&udp), unix.as_fd(), pipe.as_fd()];
+    let names: [&[u8]; 4] = [b"web", b"dns", b"ctl", b"log"];
+    let out = TempPath::new("lfd-out");
+    let exe = CString::new(peer().unwrap().as_os_str().as_bytes()).unwrap();
+    let out_arg = CString::new(out.0.as_os_str().as_bytes()).unwrap();
+    let argv = [exe.as_c_str(), c"listen", out_arg.as_c_str()];
+    let pid = activation::Spawn::new(&exe, &argv)
+        .env(&[])
+        .fds(&fds)
+        .names(&names)
+        .spawn(&mut activation::ExecBuf::<8, 512>::new())
+        .unwrap();
+    let (_, status) = baremsg::process::wait(pid, 0).unwrap().unwrap();
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&out.0).unwrap();
+    // libsystemd: n, then per fd: number, name, sd_is_socket, sd_is_socket_inet,
+    // sd_is_socket_unix. baremsg's answers for the same fds, here in the parent.
+    let mut want = format!("n {}\n", fds.len());
+    for (i, (fd, name)) in fds.iter().zip(names).enumerate() {
+        let b = |r: Result<bool, Errno>| r.unwrap() as u8;
+        want += &format!(
+            "fd {} {} {} {} {}\n",
+            3 + i,
+            std::str::from_utf8(name).unwrap(),
+            b(activation::is_socket(*fd, 0, 0, None)),
+            b(activation::is_socket_inet(*fd, 0, 0, None, 0)),
+            b(activation::is_socket_unix(*fd, 0, None, None)),
+        );
+    }
+    assert_eq!(text, want);
+    assert!(
+        want.contains("fd 3 web 1 1 0") && want.contains("fd 6 log 0 0 0"),
+        "{want}"
+    );
+}

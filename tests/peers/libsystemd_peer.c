@@ -7,9 +7,9 @@
  *   mainpidfd                  sd_pid_notify_with_fds(0, 0, "MAINPIDFD=1", {pidfd of self})
  *   barrier                    sd_notify_barrier(0, 5 s)
  *   watchdog                   sd_watchdog_enabled(0, &usec)
- *   listen                     sd_listen_fds_with_names(0, &names), and for each fd
+ *   listen [OUT]               sd_listen_fds_with_names(0, &names), and for each fd
  *                              sd_is_socket(fd, 0, 0, -1), sd_is_socket_inet(fd, 0, 0, -1, 0),
- *                              sd_is_socket_unix(fd, 0, -1, NULL, 0)
+ *                              sd_is_socket_unix(fd, 0, -1, NULL, 0); into file OUT if given
  *   inet FD FAMILY TYPE LISTENING PORT    sd_is_socket_inet(...)
  *   unix FD TYPE LISTENING PATH           sd_is_socket_unix(fd, type, listening, PATH, 0)
  */
@@ -56,6 +56,8 @@ int main(int argc, char **argv) {
         int r = sd_watchdog_enabled(0, &usec);
         printf("r %d\nusec %llu\n", r, (unsigned long long)usec);
     } else if (!strcmp(cmd, "listen")) {
+        if (argc == 3 && !freopen(argv[2], "w", stdout))
+            return 4;
         char **names = NULL;
         int n = sd_listen_fds_with_names(0, &names);
         printf("n %d\n", n);

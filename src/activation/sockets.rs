@@ -147,36 +147,23 @@ mod std_types {
         }
     }
 
-    /// A listening Unix stream socket; any other fd comes back.
-    impl TryFrom<Activated> for std::os::unix::net::UnixListener {
-        type Error = Activated;
-        fn try_from(a: Activated) -> Result<Self, Activated> {
-            match a {
-                Activated::UnixListener(l) => Ok(Self::from(OwnedFd::from(l))),
-                other => Err(other),
+    macro_rules! from_unix {
+        ($($variant:ident => $std:ty, $what:literal;)*) => {$(
+            #[doc = concat!("A ", $what, "; any other fd comes back.")]
+            impl TryFrom<Activated> for $std {
+                type Error = Activated;
+                fn try_from(a: Activated) -> Result<Self, Activated> {
+                    match a {
+                        Activated::$variant(s) => Ok(Self::from(OwnedFd::from(s))),
+                        other => Err(other),
+                    }
+                }
             }
-        }
+        )*};
     }
-
-    /// A connected Unix stream socket; any other fd comes back.
-    impl TryFrom<Activated> for std::os::unix::net::UnixStream {
-        type Error = Activated;
-        fn try_from(a: Activated) -> Result<Self, Activated> {
-            match a {
-                Activated::UnixStream(s) => Ok(Self::from(OwnedFd::from(s))),
-                other => Err(other),
-            }
-        }
-    }
-
-    /// A Unix datagram socket; any other fd comes back.
-    impl TryFrom<Activated> for std::os::unix::net::UnixDatagram {
-        type Error = Activated;
-        fn try_from(a: Activated) -> Result<Self, Activated> {
-            match a {
-                Activated::UnixDatagram(s) => Ok(Self::from(OwnedFd::from(s))),
-                other => Err(other),
-            }
-        }
+    from_unix! {
+        UnixListener => std::os::unix::net::UnixListener, "listening Unix stream socket";
+        UnixStream => std::os::unix::net::UnixStream, "connected Unix stream socket";
+        UnixDatagram => std::os::unix::net::UnixDatagram, "Unix datagram socket";
     }
 }

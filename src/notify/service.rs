@@ -377,27 +377,29 @@ impl NotifySocket {
     /// `VARLINKERROR=name`: the service failed with this Varlink error name (systemd
     /// 257+). It must hold no newline and not be empty.
     pub fn varlink_error(&self, name: &[u8]) -> Result<(), NotifyError> {
-        check_value(name)?;
-        if name.is_empty() {
-            return Err(NotifyError::InvalidField(super::FieldError {
-                key: "VARLINKERROR",
-                expected: "a Varlink error name",
-            }));
-        }
-        self.send_parts(&[b"VARLINKERROR=", name], &[])
+        self.error_name("VARLINKERROR", "a Varlink error name", name)
     }
 
     /// `BUSERROR=name`: the service failed with this D-Bus error name. It must hold no
     /// newline and not be empty.
     pub fn bus_error(&self, name: &[u8]) -> Result<(), NotifyError> {
+        self.error_name("BUSERROR", "a D-Bus error name", name)
+    }
+
+    fn error_name(
+        &self,
+        key: &'static str,
+        expected: &'static str,
+        name: &[u8],
+    ) -> Result<(), NotifyError> {
         check_value(name)?;
         if name.is_empty() {
             return Err(NotifyError::InvalidField(super::FieldError {
-                key: "BUSERROR",
-                expected: "a D-Bus error name",
+                key,
+                expected,
             }));
         }
-        self.send_parts(&[b"BUSERROR=", name], &[])
+        self.send_parts(&[key.as_bytes(), b"=", name], &[])
     }
 
     /// `MAINPIDFD=1` with `pidfd`: the service's main process is the one `pidfd` refers

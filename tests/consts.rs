@@ -228,3 +228,25 @@ fn msg_proxy_matches_glibc_header() {
         sys::MSG_PROXY
     );
 }
+
+#[test]
+fn address_family_and_vsock_constants_match_libc() {
+    same_as_libc!(
+        AF_INET,
+        AF_INET6,
+        AF_NETLINK,
+        AF_PACKET,
+        AF_VSOCK,
+        IPPROTO_TCP,
+        IPPROTO_UDP,
+        IPPROTO_SCTP,
+        VMADDR_CID_ANY,
+        VMADDR_CID_HYPERVISOR,
+        VMADDR_CID_LOCAL,
+        VMADDR_CID_HOST,
+        VMADDR_PORT_ANY,
+        MAX_HANDLE_SZ,
+    );
+    // FILEID_KERNFS is in neither libc nor the uapi headers (include/linux/exportfs.h).
+    assert_eq!(sys::FILEID_KERNFS, 0xfe);
+}

@@ -859,7 +859,7 @@ fn listen_pidfd_id_is_the_child_s_own_pidfs_id() {
     drop(w);
     let out = String::from_utf8(read_to_end(r.as_fd())).unwrap();
     let pidfd = child.take_pidfd().unwrap();
-    let ours = process::pidfd_id(pidfd.as_fd());
+    let ours = process::pidfd_id(pidfd.as_fd()).expect("pidfd_id");
     PidGuard(Some(child.pid())).wait_ok();
     let words: Vec<&str> = out.split(' ').collect();
     assert_eq!(words[2], child.pid().to_string());
@@ -1117,7 +1117,7 @@ fn listen_vars_check_their_names_and_buffer_and_fill_in_this_process() {
         "LISTEN_FDS=2".into(),
         "LISTEN_FDNAMES=a:b".into(),
     ];
-    if let Some(id) = process::own_pidfd_id() {
+    if let Some(id) = process::own_pidfd_id().expect("own_pidfd_id") {
         want.push(format!("LISTEN_PIDFDID={id}"));
     }
     assert_eq!(entries, want);

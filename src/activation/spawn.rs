@@ -885,7 +885,7 @@ impl<'b> ListenVars<'b> {
     pub fn set_for_this_process(&mut self) {
         self.set_pid(sys::getpid());
         if self.layout.pidfdid_at.is_some() {
-            self.set_pidfd_id(crate::process::own_pidfd_id());
+            self.set_pidfd_id(crate::process::own_pidfd_id().ok().flatten());
         }
     }
 
@@ -1113,7 +1113,7 @@ impl InChild<'_> {
             unsafe { put_digits(slot, PID_SLOT, sys::getpid() as u64) };
         }
         if let (Some(at), Some(slot)) = (self.layout.pidfdid_at, self.pidfdid_slot) {
-            match crate::process::own_pidfd_id() {
+            match crate::process::own_pidfd_id().ok().flatten() {
                 // SAFETY: as above.
                 Some(id) => unsafe {
                     put_digits(self.vars.add(at + PIDFDID_PREFIX.len()), PIDFDID_SLOT, id)

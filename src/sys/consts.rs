@@ -198,6 +198,3 @@ pub const RLIMIT_RTTIME: i32 = 15;
 pub const RLIM_INFINITY: u64 = u64::MAX;
 /// `O_PATH` (asm-generic; the same on the supported targets).
 pub const O_PATH: i32 = 0o10000000;
-/// `FILEID_KERNFS`: the handle type pidfs (and kernfs) file handles have (the kernel's
-/// include/linux/exportfs.h, not a uapi header: no table to check it against).
-pub const FILEID_KERNFS: i32 = 0xfe;

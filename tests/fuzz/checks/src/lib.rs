@@ -9,8 +9,8 @@
 //! | `encode_roundtrip`  | [`encode`]     | `Encoder` → bytes → parse, structured input |
 //! | `unix_addr`         | [`unix_addr`]  | `UnixAddr` constructors, accessors, Display |
 //! | `received_control`  | [`received`]   | `ReceivedControl` with harmless fd numbers  |
-//! | `notify_message`    | [`notify`]     | sd_notify messages, `NOTIFY_SOCKET`, names  |
-//! | `listen_env`        | [`activation`] | `LISTEN_PID`/`LISTEN_FDS`/`LISTEN_FDNAMES`  |
+//! | `notify_message`    | [`notify`]     | sd_notify messages and fields, `NOTIFY_SOCKET`, `WATCHDOG_*`, names |
+//! | `listen_env`        | [`activation`] | `LISTEN_PID`/`LISTEN_PIDFDID`/`LISTEN_FDS`/`LISTEN_FDNAMES` |
 //!
 //! A new target: a module here with `pub fn check(&[u8])`, an entry in [`TARGETS`], a
 //! file in `../fuzz_targets/`, a `[[bin]]` in `../Cargo.toml`, seeds in

@@ -35,6 +35,22 @@ impl Args {
         unsafe { Some(core::ffi::CStr::from_ptr(*self.argv.add(i)).to_bytes()) }
     }
 
+    /// Argument `i` as a C string (`None` past the last).
+    #[allow(dead_code)]
+    pub fn get_cstr(&self, i: usize) -> Option<&'static core::ffi::CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: as in `get`.
+        unsafe { Some(core::ffi::CStr::from_ptr(*self.argv.add(i))) }
+    }
+
+    /// The arguments: `argc` pointers to C strings, then a null.
+    #[allow(dead_code)]
+    pub fn argv(&self) -> *const *const core::ffi::c_char {
+        self.argv
+    }
+
     /// The environment: a null-terminated array of `NAME=value` C strings.
     #[allow(dead_code)]
     pub fn envp(&self) -> *const *const core::ffi::c_char {

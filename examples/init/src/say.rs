@@ -12,6 +12,7 @@ pub struct Line {
 }
 
 impl Line {
+    #[inline(never)]
     pub fn new() -> Self {
         let mut line = Self {
             buf: [0; 600],
@@ -22,6 +23,7 @@ impl Line {
     }
 
     /// Adds bytes.
+    #[inline(never)]
     pub fn s(&mut self, bytes: &[u8]) -> &mut Self {
         for &b in bytes {
             // Room is kept for the newline.
@@ -37,6 +39,7 @@ impl Line {
     }
 
     /// Adds `n` in decimal.
+    #[inline(never)]
     pub fn n(&mut self, n: u64) -> &mut Self {
         let mut digits = [0u8; 20];
         let text = decimal(n, &mut digits);
@@ -44,6 +47,7 @@ impl Line {
     }
 
     /// Adds `n` in decimal, with its sign.
+    #[inline(never)]
     pub fn i(&mut self, n: i64) -> &mut Self {
         if n < 0 {
             self.s(b"-");
@@ -52,12 +56,14 @@ impl Line {
     }
 
     /// Adds an errno as `errno N`.
+    #[inline(never)]
     pub fn errno(&mut self, e: baremsg::Errno) -> &mut Self {
         self.s(b"errno ").i(i64::from(e.raw()))
     }
 
     /// Writes the line and a newline to stderr, ignoring errors (there is nowhere else
     /// to report them).
+    #[inline(never)]
     pub fn emit(&mut self) {
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b'\n';

@@ -9,14 +9,15 @@
 //! `sd_notify`), the start timeout, the watchdog, notifications from another process
 //! refused, and no fd leaked over 100 restarts.
 //!
-//! Under qemu-user the namespace tests are skipped with a note: the init there is qemu
-//! running the guest, and qemu-user catches every signal with handlers of its own, so
-//! the guest's signalfd never sees them (checked by `qemu_user_loses_signalfd_signals`,
-//! which also shows the init builds, and runs a service, on that target).
+//! Under qemu-user the init is qemu running the guest program, and it does the same
+//! job there (qemu-user 7.2 passes the signals the guest reads from its signalfd, and
+//! its pidfds), so the same tests run; the references are the host's programs either
+//! way. Only `PR_SET_CHILD_SUBREAPER` is refused under qemu-user (`EINVAL`): outside a
+//! namespace the init then says it is not a subreaper and goes on.
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -56,7 +57,15 @@ impl Pid1 {
     /// always signals the group: it makes the service a session leader).
     fn argv(self, opts: &[&str], group: bool) -> Vec<OsString> {
         let mut v: Vec<OsString> = match self {
-            Pid1::Ours => vec![ours().into()],
+            Pid1::Ours => {
+                let mut v: Vec<OsString> = target::qemu()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(OsString::from)
+                    .collect();
+                v.push(ours().into());
+                v
+            }
             Pid1::Tini => vec![reference("tini")],
             Pid1::Catatonit => vec![reference("catatonit")],
             Pid1::DumbInit => vec![reference("dumb-init")],
@@ -83,15 +92,8 @@ fn reference(name: &str) -> OsString {
     path.into()
 }
 
-/// Whether the namespace tests can run here: as root on the real kernel. Says why not.
+/// Whether the namespace tests can run here: as root. Says why not.
 fn namespaces() -> bool {
-    if target::under_qemu() {
-        target::qemu_note(
-            "PID-namespace init tests skipped: qemu-user delivers signals to its own \
-             handlers, not to the guest's signalfd (see qemu_user_loses_signalfd_signals)",
-        );
-        return false;
-    }
     if baremsg::sys::geteuid() != 0 {
         eprintln!("note: init tests skipped: unshare --pid needs root");
         return false;
@@ -313,6 +315,15 @@ fn signals_reach_the_process_group_with_g() {
     for init in ALL {
         let dir = scratch(&format!("group-{init:?}"));
         let run = Run::start(init, init.argv(&[], true), &["sh", "-c", script], &dir);
+        if init == Pid1::Ours && target::under_qemu() {
+            // `-g` starts the service through the init itself (`/proc/self/exe`): a
+            // guest program, which the guest cannot execve without binfmt_misc.
+            assert_eq!(run.wait(), 126);
+            let err = run_stderr(&dir);
+            assert!(err.contains("cannot start sh: errno 8"), "{err}");
+            target::qemu_note("-g not checked: the guest cannot execve itself (ENOEXEC)");
+            continue;
+        }
         run.wait_for_file("up", "up");
         run.signal(baremsg::sys::SIGTERM);
         assert_eq!(run.wait(), 0, "{init:?}");
@@ -595,31 +606,33 @@ fn no_fd_is_leaked_over_100_restarts() {
     assert_eq!(run.wait(), 143);
 }
 
-/// Under qemu-user: the init builds and starts its service, but the signals it waits
-/// for in its signalfd (here SIGCHLD when the service exits) never arrive there, so it
-/// waits on; natively the same run ends with the service's status.
+/// Outside a namespace the init is a child subreaper (natively; qemu-user refuses
+/// `PR_SET_CHILD_SUBREAPER` and the init says so and goes on): it reaps an orphan
+/// and passes on the exit status.
 #[test]
 #[cfg_attr(miri, ignore = "runs the program it builds")]
-fn qemu_user_loses_signalfd_signals() {
-    let mut child = target::command(ours())
-        .args(["--", "/bin/sh", "-c", "exit 7"])
-        .stderr(Stdio::piped())
-        .spawn()
+fn outside_a_namespace_the_init_is_a_subreaper() {
+    // The orphan's parent is the init: natively, by PR_SET_CHILD_SUBREAPER.
+    let script = "(sleep 0.2 & echo $! > orphan) ; \
+        while [ ! -s orphan ]; do sleep 0.01; done; \
+        ppid=$(awk '{print $4}' /proc/$(cat orphan)/stat); \
+        [ \"$ppid\" = \"$PPID\" ] && exit 7; exit 8";
+    let dir = scratch("subreaper");
+    let out = target::command(ours())
+        .args(["--", "/bin/sh", "-c", script])
+        .current_dir(&dir)
+        .output()
         .unwrap();
-    if !target::under_qemu() {
-        assert_eq!(child.wait().unwrap().code(), Some(7));
-        return;
-    }
-    std::thread::sleep(Duration::from_secs(2));
-    let still = child.try_wait().unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut err = String::new();
-    if let Some(e) = child.stderr.take() {
-        let _ = BufReader::new(e).read_line(&mut err);
-    }
-    match still {
-        None => target::qemu_note("the init never saw SIGCHLD in its signalfd"),
-        Some(s) => assert_eq!(s.code(), Some(7), "{err}"),
+    let err = String::from_utf8_lossy(&out.stderr);
+    if target::under_qemu() {
+        target::qemu_note("PR_SET_CHILD_SUBREAPER refused: orphans go to the real init");
+        assert!(
+            err.contains("not a subreaper (PR_SET_CHILD_SUBREAPER: errno 22)"),
+            "{err}"
+        );
+        assert_eq!(out.status.code(), Some(8), "{err}");
+    } else {
+        assert_eq!(out.status.code(), Some(7), "{err}");
+        assert!(err.is_empty(), "{err}");
     }
 }

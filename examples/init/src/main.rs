@@ -229,8 +229,19 @@ impl Init {
             .map_err(|e| setup_failed(b"blocking signals", e))?;
         let signals = SignalFd::new(&set).map_err(|e| setup_failed(b"signalfd", e))?;
         if o.subreaper || sys::getpid() != 1 {
-            process::set_child_subreaper(true)
-                .map_err(|e| setup_failed(b"PR_SET_CHILD_SUBREAPER", e))?;
+            match process::set_child_subreaper(true) {
+                Ok(()) => {}
+                // Asked for: the init cannot do its job without it.
+                Err(e) if o.subreaper => return Err(setup_failed(b"PR_SET_CHILD_SUBREAPER", e)),
+                // Not asked for (qemu-user refuses it): orphans go to the real PID 1.
+                Err(e) => {
+                    Line::new()
+                        .s(b"not a subreaper (PR_SET_CHILD_SUBREAPER: ")
+                        .errno(e)
+                        .s(b"): orphans are not reaped here")
+                        .emit();
+                }
+            }
         }
         let epoll = Epoll::new().map_err(|e| setup_failed(b"epoll", e))?;
         let timer = TimerFd::new(sys::CLOCK_MONOTONIC).map_err(|e| setup_failed(b"timerfd", e))?;

@@ -8,20 +8,18 @@ use crate::rt::Args;
 pub const MAX_LISTEN: usize = 16;
 
 pub const USAGE: &[u8] = b"usage: baremsg-init [OPTIONS] [--] PROGRAM [ARGS...]
-  -s, --subreaper          be a child subreaper (always on when not PID 1)
-  -g, --group              signal the service's process group (the service gets its own)
-  --listen PATH[:NAME]     bind a Unix stream socket (@NAME: abstract) for the service,
-                           passed at fd 3.. with LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID
-  --listen-seqpacket PATH[:NAME], --listen-datagram PATH[:NAME]   the same, other kinds
-  --notify                 give the service NOTIFY_SOCKET and wait for READY=1
-  --start-timeout T        kill a service not READY=1 within T (implies --notify)
-  --watchdog T             WATCHDOG_USEC=T; kill a service silent for T (implies --notify)
-  --stop-timeout T         SIGKILL a service still running T after the stop (10s)
-  --restart never|on-failure|always   restart the service when it ends (never)
-  --restart-delay T        first delay before a restart, doubled each time (100ms)
-  --restart-delay-max T    at most this delay (10s)
-  --fdstore N              keep up to N fds the service sends with FDSTORE=1 (0; at most 64)
-  T: a number of seconds, or with a unit: 250ms, 3s
+  -s, --subreaper           be a child subreaper (on anyway when not PID 1)
+  -g, --group               signal the service's own process group
+  --listen PATH[:NAME]      a Unix stream socket (@NAME: abstract) at fd 3.., LISTEN_FDS
+  --listen-seqpacket PATH[:NAME], --listen-datagram PATH[:NAME]
+  --notify                  NOTIFY_SOCKET for the service; wait for READY=1
+  --start-timeout T         SIGKILL if no READY=1 within T
+  --watchdog T              WATCHDOG_USEC; SIGKILL if no WATCHDOG=1 within T
+  --stop-timeout T          SIGKILL if not ended T after the stop (10s)
+  --restart never|on-failure|always   (never)
+  --restart-delay T, --restart-delay-max T   doubling from 100ms up to 10s
+  --fdstore N               keep N fds sent with FDSTORE=1 (0; at most 64)
+  T: seconds, or 250ms, 3s
 ";
 
 /// When the service is started again after it ended.
@@ -69,6 +67,20 @@ pub struct Bad(pub &'static [u8], pub &'static [u8]);
 
 pub const MAX_FDSTORE: usize = 64;
 
+/// The options that take a value.
+const VALUED: [&[u8]; 10] = [
+    b"--start-timeout",
+    b"--watchdog",
+    b"--stop-timeout",
+    b"--restart-delay",
+    b"--restart-delay-max",
+    b"--restart",
+    b"--fdstore",
+    b"--listen",
+    b"--listen-seqpacket",
+    b"--listen-datagram",
+];
+
 pub fn parse(args: &Args) -> Result<Opts, Bad> {
     let mut o = Opts {
         subreaper: false,
@@ -88,31 +100,32 @@ pub fn parse(args: &Args) -> Result<Opts, Bad> {
     let mut listens = 0;
     while let Some(arg) = args.get(i) {
         i += 1;
-        let value = |i: &mut usize| {
-            let v = args.get(*i).ok_or(Bad(b"a value is missing after", arg));
-            *i += 1;
-            v
+        let v = if VALUED.contains(&arg) {
+            i += 1;
+            args.get(i - 1)
+                .ok_or(Bad(b"a value is missing after", arg))?
+        } else {
+            b""
         };
         match arg {
             b"--" => break,
             b"-s" | b"--subreaper" => o.subreaper = true,
             b"-g" | b"--group" => o.group = true,
             b"--notify" => o.notify = true,
-            b"--start-timeout" => o.start_timeout = Some(duration(value(&mut i)?)?),
-            b"--watchdog" => o.watchdog = Some(duration(value(&mut i)?)?),
-            b"--stop-timeout" => o.stop_timeout = duration(value(&mut i)?)?,
-            b"--restart-delay" => o.delay = duration(value(&mut i)?)?,
-            b"--restart-delay-max" => o.delay_max = duration(value(&mut i)?)?,
+            b"--start-timeout" => o.start_timeout = Some(duration(v)?),
+            b"--watchdog" => o.watchdog = Some(duration(v)?),
+            b"--stop-timeout" => o.stop_timeout = duration(v)?,
+            b"--restart-delay" => o.delay = duration(v)?,
+            b"--restart-delay-max" => o.delay_max = duration(v)?,
             b"--restart" => {
-                o.restart = match value(&mut i)? {
+                o.restart = match v {
                     b"never" => Restart::Never,
                     b"on-failure" => Restart::OnFailure,
                     b"always" => Restart::Always,
-                    v => return Err(Bad(b"--restart takes never, on-failure or always, not", v)),
+                    _ => return Err(Bad(b"--restart takes never, on-failure or always, not", v)),
                 }
             }
             b"--fdstore" => {
-                let v = value(&mut i)?;
                 o.fdstore = match number(v) {
                     Some(n) if n <= MAX_FDSTORE as u64 => n as usize,
                     _ => return Err(Bad(b"--fdstore takes a number from 0 to 64, not", v)),
@@ -124,7 +137,6 @@ pub fn parse(args: &Args) -> Result<Opts, Bad> {
                     b"--listen-seqpacket" => Kind::Seqpacket,
                     _ => Kind::Datagram,
                 };
-                let v = value(&mut i)?;
                 let slot = o
                     .listen
                     .get_mut(listens)

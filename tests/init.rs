@@ -109,13 +109,14 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Waits (polling) until `done` holds; panics naming `what` after a minute, which only
-/// a broken init takes.
+/// Waits (polling) until `done` holds; panics naming `what` after five minutes, which
+/// only a broken init takes (the slowest wait, 100 restarts of a Python service under
+/// qemu on a loaded machine, takes well under one).
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(
-            start.elapsed() < Duration::from_secs(60),
+            start.elapsed() < Duration::from_secs(300),
             "gave up waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(10));
@@ -401,8 +402,17 @@ fn the_stop_timeout_escalates_to_sigkill() {
     );
 }
 
+/// The Python interpreter itself (`sys.executable`), not a wrapper script on `PATH`
+/// (pyenv's shims start a shell each time, and the leak test starts it 101 times).
 fn python() -> &'static str {
-    "python3"
+    static PYTHON: OnceLock<String> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 is needed: run .ci/install-deps");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    })
 }
 
 /// The Python service stores a memfd counter, serves 3 requests on the activated

@@ -3,8 +3,9 @@
 //! `strlen` that compiled Rust may call (`compiler_builtins` does not export them on
 //! `*-linux-gnu`, where libc normally does; LLVM also turns byte loops into them).
 //!
-//! Shared word for word by the freestanding example and the two programs of the size
-//! comparison (`benches/size/`), so that they differ only in their `main`.
+//! Shared word for word by the freestanding example, the container init
+//! (`examples/init`) and the two programs of the size comparison (`benches/size/`), so
+//! that they differ only in their `main`.
 //! The link flags that go with it are in `build.rs` next to this file.
 
 use core::arch::global_asm;

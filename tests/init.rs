@@ -466,6 +466,8 @@ fn a_crashed_service_gets_its_socket_and_stored_fds_back() {
         "{during}"
     );
     assert_eq!(ino(&during), ino(&first[0]), "the same listening socket");
+    // The init reads the service's READY=1 and STATUS= in its own time.
+    run.wait_for_file("stderr", "status: generation 2");
     let err = run_stderr(&dir);
     assert!(
         err.contains("status: generation 1") && err.contains("status: generation 2"),
@@ -565,6 +567,52 @@ fn ready_from_another_process_is_refused() {
         "{err}"
     );
     assert!(!err.contains("ready (pid"), "{err}");
+    run.signal(baremsg::sys::SIGTERM);
+    assert_eq!(run.wait(), 143);
+}
+
+/// A flood of malformed, oversized and fd-carrying notifications from the service: each
+/// kind refused and said once, every fd that came closed, and the service still taken
+/// as ready after it.
+#[test]
+fn a_flood_of_bad_notifications_is_refused_once_per_kind() {
+    if !namespaces() {
+        return;
+    }
+    let dir = scratch("garbage");
+    let argv = Pid1::Ours.argv(&["--fdstore", "4"], false);
+    let run = Run::start(Pid1::Ours, argv, &[python(), SERVICE, "garbage"], &dir);
+    run.wait_for_file("stderr", "ready (pid");
+    let err = run.stderr();
+    for refused in [
+        "refused: a malformed notification",
+        "refused: fds sent without FDSTORE=1 (closed)",
+        "refused: FDSTORE=1 with an invalid FDNAME",
+        "refused: FDSTOREREMOVE=1 without FDNAME=",
+    ] {
+        assert_eq!(
+            err.matches(refused).count(),
+            1,
+            "said once: {refused}\n{err}"
+        );
+    }
+    assert!(err.contains("status: still here"), "{err}");
+    // Neither end of the pipe the service sent (it keeps both open) is held by the init.
+    let links = |pid: i32| -> Vec<String> {
+        fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(|e| Some(fs::read_link(e.ok()?.path()).ok()?.display().to_string()))
+            .collect()
+    };
+    let init = run.init_pid();
+    let sent = run.file("sent");
+    let sent = sent.trim();
+    assert!(sent.starts_with("pipe:["), "{sent}");
+    let held = links(init);
+    assert!(
+        !held.iter().any(|l| sent.contains(l)),
+        "{held:?} holds one of {sent:?}"
+    );
     run.signal(baremsg::sys::SIGTERM);
     assert_eq!(run.wait(), 143);
 }

@@ -7,6 +7,8 @@ service.py send-and-sleep MESSAGE   send MESSAGE, then sleep until killed
 service.py fdstore N                serve N requests on the socket named "web", then crash
 service.py watchdog LOG             READY=1, three WATCHDOG=1, then silence
 service.py leak DIR                 one generation of the restart-leak test
+service.py garbage                  a flood of bad notifications (a pipe's ends among
+                                    them, its inode in ./sent), then READY=1
 """
 
 import array
@@ -103,6 +105,21 @@ def leak(d):
     os._exit(1)
 
 
+def garbage():
+    r, w = os.pipe()
+    with open("sent", "w") as f:
+        f.write("pipe:[%d]\n" % os.fstat(r).st_ino)
+    for i in range(300):
+        notify("no equals sign %d" % i)
+        notify("\x00\xff binary\n=")
+        notify("X" * 5000)  # longer than the init's 4096-byte buffer
+        notify("STATUS=unasked", [r, w, r, w])
+        notify("FDSTORE=1\nFDNAME=bad:name", [r])
+        notify("FDSTOREREMOVE=1")
+    notify("READY=1\nSTATUS=still here")
+    sleep_forever()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "send":
@@ -116,6 +133,8 @@ def main():
         watchdog(sys.argv[2])
     elif cmd == "leak":
         leak(sys.argv[2])
+    elif cmd == "garbage":
+        garbage()
     else:
         sys.exit("unknown command " + cmd)
 

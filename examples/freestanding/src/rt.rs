@@ -223,16 +223,6 @@ extern "C" fn rust_eh_personality() {}
 #[no_mangle]
 extern "C" fn __aeabi_unwind_cpp_pr0() {}
 
-/// 32-bit ARM: the personality routines the EHABI tables name for functions with larger
-/// frames (the init's); never called either.
-#[cfg(target_arch = "arm")]
-#[no_mangle]
-extern "C" fn __aeabi_unwind_cpp_pr1() {}
-
-#[cfg(target_arch = "arm")]
-#[no_mangle]
-extern "C" fn __aeabi_unwind_cpp_pr2() {}
-
 // The memory functions. Written in assembly rather than Rust: a Rust byte loop can be
 // turned back into a call to the very function it implements. Each one is in its own
 // section, so the linker drops those no code calls.

@@ -205,6 +205,17 @@ struct Init {
     said: u32,
 }
 
+/// 32-bit ARM: the personality routines the EHABI unwind tables name for functions with
+/// larger frames (`rt.rs` has `__aeabi_unwind_cpp_pr0`, all the smaller programs need);
+/// libgcc would provide them. Never called: nothing unwinds.
+#[cfg(target_arch = "arm")]
+#[no_mangle]
+extern "C" fn __aeabi_unwind_cpp_pr1() {}
+
+#[cfg(target_arch = "arm")]
+#[no_mangle]
+extern "C" fn __aeabi_unwind_cpp_pr2() {}
+
 /// Says `what: errno N` and gives the status for a failed set-up.
 fn setup_failed(what: &[u8], e: Errno) -> i32 {
     Line::new().s(what).s(b": ").errno(e).emit();

@@ -196,7 +196,7 @@ struct Init {
     stopping: bool,
     /// The init killed the service (start timeout, watchdog): its end is a failure.
     killed: bool,
-    /// Restarts so far, and those since the service was last ready.
+    /// Restarts so far, and how many times the delay has doubled.
     restarts: u64,
     backoff: u32,
     started_usec: u64,

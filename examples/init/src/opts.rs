@@ -112,8 +112,9 @@ pub fn parse(args: &Args) -> Result<Opts, Bad> {
             b"-s" | b"--subreaper" => o.subreaper = true,
             b"-g" | b"--group" => o.group = true,
             b"--notify" => o.notify = true,
-            b"--start-timeout" => o.start_timeout = Some(duration(v)?),
-            b"--watchdog" => o.watchdog = Some(duration(v)?),
+            // 0: none, as in systemd.
+            b"--start-timeout" => o.start_timeout = Some(duration(v)?).filter(|d| !d.is_zero()),
+            b"--watchdog" => o.watchdog = Some(duration(v)?).filter(|d| !d.is_zero()),
             b"--stop-timeout" => o.stop_timeout = duration(v)?,
             b"--restart-delay" => o.delay = duration(v)?,
             b"--restart-delay-max" => o.delay_max = duration(v)?,

@@ -571,6 +571,100 @@ fn ready_from_another_process_is_refused() {
     assert_eq!(run.wait(), 143);
 }
 
+/// The three kinds of `--listen`, a path's last part as the default name, an abstract
+/// address: each at its fd with its name, stream and seqpacket sockets listening.
+#[test]
+fn activation_sockets_of_each_kind_are_passed_in_order_with_names() {
+    if !namespaces() {
+        return;
+    }
+    let dir = scratch("kinds");
+    let (s, q, d) = (
+        dir.join("s.sock"),
+        dir.join("q.sock"),
+        dir.join("dflt.sock"),
+    );
+    let abstract_name = format!("@baremsg-init-test-{}", std::process::id());
+    let args = [
+        format!("{}:web", s.display()),
+        format!("{}:rpc", q.display()),
+        d.display().to_string(),
+        format!("{abstract_name}:abs"),
+    ];
+    let opts = [
+        "--listen",
+        &args[0],
+        "--listen-seqpacket",
+        &args[1],
+        "--listen-datagram",
+        &args[2],
+        "--listen",
+        &args[3],
+    ];
+    let argv = Pid1::Ours.argv(&opts, false);
+    let run = Run::start(Pid1::Ours, argv, &[python(), SERVICE, "kinds"], &dir);
+    assert_eq!(run.wait(), 0);
+    let abs = format!("b'\\x00{}'", &abstract_name[1..]);
+    let want = format!(
+        "3 web stream {} 1\n4 rpc seqpacket {} 1\n5 dflt.sock datagram {} 0\n6 abs stream {abs} 1\n",
+        s.display(),
+        q.display(),
+        d.display()
+    );
+    assert_eq!(read(&dir.join("kinds")), want, "{}", run_stderr(&dir));
+}
+
+/// The delay before a restart doubles each time, from --restart-delay.
+#[test]
+fn the_restart_delay_doubles() {
+    if !namespaces() {
+        return;
+    }
+    let dir = scratch("backoff");
+    let opts = [
+        "--restart",
+        "always",
+        "--restart-delay",
+        "1ms",
+        "--restart-delay-max",
+        "60s",
+    ];
+    let argv = Pid1::Ours.argv(&opts, false);
+    let script = "echo run >> runs; [ $(wc -l < runs) -lt 5 ] && exit 1; exec sleep 1000";
+    let run = Run::start(Pid1::Ours, argv, &["sh", "-c", script], &dir);
+    run.wait_for_file("runs", "run\nrun\nrun\nrun\nrun\n");
+    let err = run.stderr();
+    for (n, ms) in [(1, 1), (2, 2), (3, 4), (4, 8)] {
+        let line = format!("the service ended with status 1; restart {n} in {ms} ms\n");
+        assert!(err.contains(&line), "{line}{err}");
+    }
+    run.signal(baremsg::sys::SIGTERM);
+    assert_eq!(run.wait(), 143);
+}
+
+/// STOPPING=1 from the service starts the stop timeout: still running after it, SIGKILL.
+#[test]
+fn stopping_from_the_service_starts_the_stop_timeout() {
+    if !namespaces() {
+        return;
+    }
+    let dir = scratch("stopping");
+    let argv = Pid1::Ours.argv(&["--notify", "--stop-timeout", "100ms"], false);
+    let run = Run::start(
+        Pid1::Ours,
+        argv,
+        &[python(), SERVICE, "send-and-sleep", "STOPPING=1"],
+        &dir,
+    );
+    assert_eq!(run.wait(), 137);
+    let err = run_stderr(&dir);
+    assert!(
+        err.contains("the service is stopping\n")
+            && err.contains("did not stop within the stop timeout: SIGKILL"),
+        "{err}"
+    );
+}
+
 /// A flood of malformed, oversized and fd-carrying notifications from the service: each
 /// kind refused and said once, every fd that came closed, and the service still taken
 /// as ready after it.

@@ -7,6 +7,7 @@ service.py send-and-sleep MESSAGE   send MESSAGE, then sleep until killed
 service.py fdstore N                serve N requests on the socket named "web", then crash
 service.py watchdog LOG             READY=1, three WATCHDOG=1, then silence
 service.py leak DIR                 one generation of the restart-leak test
+service.py kinds                    the kind and name of each activated socket, to ./kinds
 service.py garbage                  a flood of bad notifications (a pipe's ends among
                                     them, its inode in ./sent), then READY=1
 """
@@ -105,6 +106,17 @@ def leak(d):
     os._exit(1)
 
 
+def kinds():
+    kinds = {socket.SOCK_STREAM: "stream", socket.SOCK_SEQPACKET: "seqpacket",
+             socket.SOCK_DGRAM: "datagram"}
+    with open("kinds", "w") as f:
+        for name, fd in sorted(listen_fds().items(), key=lambda kv: kv[1]):
+            s = socket.socket(fileno=fd)
+            listening = s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            f.write("%d %s %s %s %d\n" % (fd, name, kinds[s.type], s.getsockname(), listening))
+            s.detach()
+
+
 def garbage():
     r, w = os.pipe()
     with open("sent", "w") as f:
@@ -133,6 +145,8 @@ def main():
         watchdog(sys.argv[2])
     elif cmd == "leak":
         leak(sys.argv[2])
+    elif cmd == "kinds":
+        kinds()
     elif cmd == "garbage":
         garbage()
     else:

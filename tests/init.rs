@@ -642,6 +642,43 @@ fn the_restart_delay_doubles() {
     assert_eq!(run.wait(), 143);
 }
 
+/// A service that cannot even be started again (it deleted itself): each attempt fails
+/// with ENOENT, counts as a failure (127) and is retried after the delay; a SIGTERM
+/// between two attempts ends the init with the last status.
+#[test]
+fn a_service_that_cannot_be_started_again_is_retried_and_stopped() {
+    if !namespaces() {
+        return;
+    }
+    let dir = scratch("vanish");
+    let prog = dir.join("once");
+    fs::write(&prog, "#!/bin/sh\nrm \"$0\"\nexit 1\n").unwrap();
+    fs::set_permissions(&prog, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let opts = [
+        "--restart",
+        "on-failure",
+        "--restart-delay",
+        "1ms",
+        "--restart-delay-max",
+        "50ms",
+    ];
+    let argv = Pid1::Ours.argv(&opts, false);
+    let p = prog.display().to_string();
+    let run = Run::start(Pid1::Ours, argv, &[&p], &dir);
+    run.wait_for_file("stderr", "the service ended with status 127; restart 3 in");
+    let err = run.stderr();
+    assert!(
+        err.contains(&format!("cannot start {p}: errno 2\n")),
+        "{err}"
+    );
+    assert!(
+        err.contains("the service ended with status 1; restart 1 in 1 ms"),
+        "{err}"
+    );
+    run.signal(baremsg::sys::SIGTERM);
+    assert_eq!(run.wait(), 127);
+}
+
 /// STOPPING=1 from the service starts the stop timeout: still running after it, SIGKILL.
 #[test]
 fn stopping_from_the_service_starts_the_stop_timeout() {

@@ -31,9 +31,9 @@
 //!
 //! Everything waits in one epoll loop: a signalfd, the service's pidfd, the notify
 //! socket and two timerfds. Nothing in it can panic on input; each kind of message it
-//! refuses is named on stderr the first time. Exit status 2 for a bad command line, 1
-//! when the init cannot set itself up, 127 when PROGRAM is not found and no restart
-//! is asked.
+//! refuses is named on stderr the first time. Exit status: the service's; 2 for a bad
+//! command line, 1 when the init cannot set itself up, 127 when PROGRAM is not found
+//! (a start that fails later is a service ending with 127, or 126 for another errno).
 
 #![no_std]
 #![no_main]

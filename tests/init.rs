@@ -288,17 +288,29 @@ fn signals_are_forwarded_to_the_service() {
     if !namespaces() {
         return;
     }
-    let script = "trap 'echo hup >> got' HUP; trap 'echo term >> got; exit 0' TERM; \
-        echo up > up; while :; do sleep 0.02; done";
+    use baremsg::sys::{SIGHUP, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+    let script = "for s in HUP QUIT USR1 USR2 WINCH; do trap \"echo $s >> got\" $s; done; \
+        trap 'echo TERM >> got; exit 0' TERM; echo up > up; while :; do sleep 0.02; done";
+    let signals = [
+        (SIGHUP, "HUP"),
+        (SIGQUIT, "QUIT"),
+        (SIGUSR1, "USR1"),
+        (SIGUSR2, "USR2"),
+        (SIGWINCH, "WINCH"),
+    ];
     for init in ALL {
         let dir = scratch(&format!("forward-{init:?}"));
         let run = Run::start(init, init.argv(&[], false), &["sh", "-c", script], &dir);
         run.wait_for_file("up", "up");
-        run.signal(baremsg::sys::SIGHUP);
-        run.wait_for_file("got", "hup");
-        run.signal(baremsg::sys::SIGTERM);
+        let mut want = String::new();
+        for (sig, name) in signals {
+            run.signal(sig);
+            want += &format!("{name}\n");
+            run.wait_for_file("got", &want);
+        }
+        run.signal(SIGTERM);
         assert_eq!(run.wait(), 0, "{init:?}");
-        assert_eq!(read(&dir.join("got")), "hup\nterm\n", "{init:?}");
+        assert_eq!(read(&dir.join("got")), want + "TERM\n", "{init:?}");
     }
 }
 
@@ -377,6 +389,29 @@ fn a_second_sigterm_escalates_to_sigkill() {
             assert_eq!(run.wait(), 137, "{init:?}");
         }
     }
+}
+
+/// SIGINT starts the stop as SIGTERM does: a SIGINT the service survives, then a
+/// SIGTERM, is SIGKILL.
+#[test]
+fn sigint_then_sigterm_escalates_to_sigkill() {
+    if !namespaces() {
+        return;
+    }
+    let dir = scratch("escalate-int");
+    let script = "trap 'echo int >> got' INT; echo up > up; while :; do sleep 0.02; done";
+    let run = Run::start(
+        Pid1::Ours,
+        Pid1::Ours.argv(&[], false),
+        &["sh", "-c", script],
+        &dir,
+    );
+    run.wait_for_file("up", "up");
+    run.signal(baremsg::sys::SIGINT);
+    run.wait_for_file("got", "int");
+    run.signal(baremsg::sys::SIGTERM);
+    assert_eq!(run.wait(), 137);
+    assert!(run_stderr(&dir).contains("second SIGTERM or SIGINT: SIGKILL"));
 }
 
 fn run_stderr(dir: &Path) -> String {

@@ -455,12 +455,22 @@ impl Init {
                 || b.starts_with(b"WATCHDOG_USEC=")
                 || b.starts_with(b"WATCHDOG_PID="))
         });
+        // The init's own entries first: an environment too long loses inherited ones.
         let extra = extra.into_iter().flatten();
-        for entry in inherited.map(|e| -> &CStr { e }).chain(extra) {
-            if let Some(slot) = env.get_mut(envc) {
-                *slot = entry;
-                envc += 1;
+        let mut dropped = false;
+        for entry in extra.chain(inherited.map(|e| -> &CStr { e })) {
+            match env.get_mut(envc) {
+                Some(slot) => {
+                    *slot = entry;
+                    envc += 1;
+                }
+                None => dropped = true,
             }
+        }
+        if dropped && self.restarts == 0 {
+            Line::new()
+                .s(b"the environment is cut to 512 entries for the service")
+                .emit();
         }
 
         let placeholder = self.epoll.as_fd();

@@ -9,13 +9,16 @@
 //! notified <1 if it sent READY=1, else 0>
 //! fds <how many>
 //! listen_vars_left <LISTEN_* variables still set> (with --std only)
-//! fd <number> <name> <kind> <cloexec: 1 or 0> <local address, or ->
+//! fd <number> <name> <kind> <cloexec: 1 or 0> <local address, port:N for TCP/UDP, or ->
 //! request <the bytes the client sent, as text>
 //! ```
 //!
 //! With `--std` as its argument (and the `std` feature), it takes the fds through
 //! `activation::take_std_env` and then removes the variables with
-//! `activation::remove_std_env`.
+//! `activation::remove_std_env`. TCP and UDP sockets are served through std's types
+//! (the `std` feature). With `--inetd` it serves the connection on stdin and stdout
+//! instead and reports `inetd_tcp` (what `activation::is_socket_inet` says of fd 0) and
+//! `port`.
 //!
 //! Try it:
 //!
@@ -29,7 +32,7 @@ use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
-use baremsg::activation::{is_listen_var, Activated, ListenEnv};
+use baremsg::activation::{self, is_listen_var, Activated, ListenEnv};
 use baremsg::fd::{AsFd, AsRawFd};
 use baremsg::notify::NotifySocket;
 use baremsg::sys;
@@ -46,6 +49,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Fail> {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "--inetd") {
+        return inetd();
+    }
     let with_std = std::env::args_os().nth(1).is_some_and(|a| a == "--std");
     // The environment as KEY=VALUE byte strings, as a freestanding program has it.
     let env: Vec<Vec<u8>> = std::env::vars_os()
@@ -57,7 +63,9 @@ fn run() -> Result<(), Fail> {
         take_with_std()?
     } else {
         let listen =
-            ListenEnv::from_env(env())?.ok_or("not socket-activated: LISTEN_PID is not set")?;
+            ListenEnv::from_env(env())?.ok_or(
+            "not socket-activated: LISTEN_PID is unset, or it or LISTEN_PIDFDID names another process",
+        )?;
         // SAFETY: first thing in main: nothing has opened or closed an fd yet, so fds 3..
         // are the ones the manager passed.
         let taken = unsafe { listen.take_fds() }?;
@@ -84,7 +92,11 @@ fn run() -> Result<(), Fail> {
     }
     for (name, socket) in &fds {
         let cloexec = baremsg::fd::is_cloexec(socket.as_fd())?;
-        let addr = local_addr(socket).map_or("-".to_owned(), |a| a.to_string());
+        let addr = match (local_addr(socket), activation::local_port(socket.as_fd())) {
+            (Some(a), _) => a.to_string(),
+            (None, Ok(Some(port))) => format!("port:{port}"),
+            _ => "-".to_owned(),
+        };
         writeln!(
             report,
             "fd {} {} {} {} {addr}",
@@ -151,8 +163,73 @@ fn serve(socket: &Activated, report: &str) -> Result<(), Fail> {
             let (n, from) = s.recv_from(&mut buf)?;
             s.send_to(answer(&buf[..n]).as_bytes(), &from)?;
         }
+        Activated::Socket(..) => return serve_inet(socket, report),
         other => return Err(format!("cannot serve a {} fd", other.kind()).into()),
     }
+    Ok(())
+}
+
+/// A TCP listener, TCP connection or UDP socket, through std's types (`TryFrom`).
+#[cfg(feature = "std")]
+fn serve_inet(socket: &Activated, report: &str) -> Result<(), Fail> {
+    use std::io::{Read, Write};
+    let answer = |req: &[u8]| format!("{report}request {}\n", String::from_utf8_lossy(req));
+    let mut buf = [0u8; 4096];
+    // A copy to convert: `socket` stays the report's.
+    let fd = baremsg::fd::try_clone(socket.as_fd())?;
+    let copy = Activated::classify(fd);
+    let copy = match std::net::TcpListener::try_from(copy) {
+        Ok(l) => {
+            let (mut conn, _) = l.accept()?;
+            let n = conn.read(&mut buf)?;
+            return Ok(conn.write_all(answer(&buf[..n]).as_bytes())?);
+        }
+        Err(other) => other,
+    };
+    let copy = match std::net::TcpStream::try_from(copy) {
+        Ok(mut conn) => {
+            let n = conn.read(&mut buf)?;
+            return Ok(conn.write_all(answer(&buf[..n]).as_bytes())?);
+        }
+        Err(other) => other,
+    };
+    match std::net::UdpSocket::try_from(copy) {
+        Ok(s) => {
+            let (n, from) = s.recv_from(&mut buf)?;
+            s.send_to(answer(&buf[..n]).as_bytes(), from)?;
+            Ok(())
+        }
+        Err(other) => Err(format!("cannot serve a {} fd", other.kind()).into()),
+    }
+}
+
+#[cfg(not(feature = "std"))]
+fn serve_inet(socket: &Activated, _: &str) -> Result<(), Fail> {
+    Err(format!(
+        "a {} fd needs the example built with the std feature",
+        socket.kind()
+    )
+    .into())
+}
+
+/// `--inetd`: the connection is stdin and stdout (`systemd-socket-activate --inetd`,
+/// `inetd`); checked with `is_socket_inet`, as a service checks with `sd_is_socket_inet`.
+fn inetd() -> Result<(), Fail> {
+    // SAFETY: fd 0 is open for the whole program; borrowed only here.
+    let stdin = unsafe { baremsg::fd::BorrowedFd::borrow_raw(0) };
+    let tcp = activation::is_socket_inet(stdin, 0, sys::SOCK_STREAM, Some(false), 0)?;
+    let port = activation::local_port(stdin)?.map_or("-".to_owned(), |p| p.to_string());
+    let mut buf = [0u8; 4096];
+    let n = baremsg::fd::read(stdin, &mut buf)?;
+    let report = format!(
+        "pid {}\ninetd_tcp {}\nport {port}\nrequest {}\n",
+        sys::getpid(),
+        tcp as u8,
+        String::from_utf8_lossy(&buf[..n])
+    );
+    // SAFETY: fd 1 is open for the whole program.
+    let stdout = unsafe { baremsg::fd::BorrowedFd::borrow_raw(1) };
+    baremsg::fd::write_all(stdout, report.as_bytes())?;
     Ok(())
 }
 

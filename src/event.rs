@@ -1,7 +1,8 @@
 //! Waiting for several things at once, for a supervisor's loop: [`Epoll`] over any fds
 //! (a notify socket, a child's [`Pidfd`](crate::process::Pidfd), a [`SignalFd`], a
-//! [`TimerFd`]), with timers and signals as fds. No allocation, no libc; every fd
-//! close-on-exec.
+//! [`TimerFd`]), with timers and signals as fds; [`poll`] for a few fds without an epoll
+//! instance. No allocation, no libc; every fd close-on-exec. `examples/supervisor.rs` is
+//! a whole supervisor's loop built on them.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -251,4 +252,30 @@ impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+/// `ppoll(2)` over `fds` (each entry an fd number, the events to watch and the events
+/// seen): waits until one is ready, `timeout` passes (`None`: forever) or a signal
+/// arrives (`EINTR`); returns how many entries have events (0 on timeout). An entry whose
+/// fd is not open comes back with `POLLNVAL`; a negative fd is skipped. For a loop over a
+/// few fds without an [`Epoll`].
+///
+/// ```
+/// use std::time::Duration;
+/// use baremsg::event::poll;
+/// use baremsg::fd::{self, AsRawFd};
+/// use baremsg::sys::{Pollfd, POLLIN};
+/// let (r, w) = fd::pipe()?;
+/// let mut fds = [Pollfd { fd: r.as_raw_fd(), events: POLLIN, revents: 0 }];
+/// assert_eq!(poll(&mut fds, Some(Duration::from_millis(1)))?, 0);
+/// fd::write(&w, b"x")?;
+/// assert_eq!(poll(&mut fds, None)?, 1);
+/// assert_eq!(fds[0].revents & POLLIN, POLLIN);
+/// # Ok::<(), baremsg::Errno>(())
+/// ```
+pub fn poll(fds: &mut [sys::Pollfd], timeout: Option<Duration>) -> Result<usize, Errno> {
+    let t = timeout.map(Timespec::from_duration);
+    // SAFETY: the kernel only reads the fd numbers and writes `revents`; a number that is
+    // not open, or another fd's, makes no memory unsafe.
+    unsafe { sys::ppoll(fds, t.as_ref()) }
 }

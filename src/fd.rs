@@ -329,3 +329,32 @@ pub fn memfd_create(name: &CStr, flags: u32) -> Result<OwnedFd, Errno> {
         Ok(OwnedFd::from_raw_fd(fd))
     }
 }
+
+/// `openat(2)`: opens `path` relative to directory `dir` (`None`: the working directory;
+/// an absolute `path` ignores it), close-on-exec always (`O_CLOEXEC` is added to `flags`),
+/// creating it with `mode` if `flags` has `O_CREAT`. For a privileged parent that opens
+/// the files a service may use and hands it the fds (`O_PATH`, `O_NOFOLLOW`,
+/// `O_DIRECTORY` as the kernel defines them, in [`sys`]).
+///
+/// ```
+/// use baremsg::{fd, sys};
+/// let etc = fd::openat(None, c"/etc", sys::O_DIRECTORY | sys::O_PATH, 0)?;
+/// let hosts = fd::openat(Some(fd::AsFd::as_fd(&etc)), c"hostname", sys::O_RDONLY, 0);
+/// assert!(fd::is_cloexec(&etc)?);
+/// # let _ = hosts;
+/// # Ok::<(), baremsg::Errno>(())
+/// ```
+pub fn openat(
+    dir: Option<BorrowedFd<'_>>,
+    path: &CStr,
+    flags: i32,
+    mode: u32,
+) -> Result<OwnedFd, Errno> {
+    let dirfd = dir.map_or(sys::AT_FDCWD, |d| d.as_raw_fd());
+    // SAFETY: `path` is NUL-terminated, `dir` is open (borrowed); the new fd is wrapped
+    // at once.
+    unsafe {
+        let fd = sys::openat(dirfd, path.as_ptr().cast(), flags | sys::O_CLOEXEC, mode)?;
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}

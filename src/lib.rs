@@ -11,7 +11,8 @@
 //! - `arch` (private): how the kernel is entered on each architecture, the syscall
 //!   numbers, the width of the kernel's size fields;
 //! - [`Errno`] and [`Error`]: the kernel's error numbers, and the errors of the safe
-//!   layers;
+//!   layers; [`fmt`]: numbers as decimal text on the stack, for the `no_std` caller's
+//!   messages;
 //! - [`sys`]: the kernel's `#[repr(C)]` types, constants and `unsafe` raw syscall
 //!   wrappers returning `Result<_, Errno>`;
 //! - [`fd`]: owned and borrowed fds (std's own with the `std` feature); [`io`]:
@@ -85,6 +86,7 @@ pub mod errno;
 mod error;
 pub mod event;
 pub mod fd;
+pub mod fmt;
 pub mod io;
 pub mod notify;
 pub mod process;

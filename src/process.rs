@@ -1,6 +1,6 @@
 //! Processes, for a supervisor: pidfds (a handle on a process that a reused pid cannot
-//! fool), waiting for children and how they ended, signals, the child subreaper, and
-//! dropping privileges. No allocation, no libc.
+//! fool) and their pidfs ids ([`pidfd_id`]), waiting for children and how they ended,
+//! signals, the child subreaper, and dropping privileges. No allocation, no libc.
 //!
 //! A supervisor's usual shape: start the child, take its [`Pidfd`], and wait for
 //! whichever comes first of the child's exit (the pidfd turns readable), a message on
@@ -169,6 +169,78 @@ impl Pidfd {
         // SAFETY: waiting for the child this pidfd names is what the caller asked for.
         unsafe { sys::waitid(sys::P_PIDFD, self.fd.as_raw_fd(), &mut info, options) }?;
         Ok(ExitStatus::from_siginfo(&info))
+    }
+
+    /// The process's unique id on pidfs (Linux 6.9+): see [`pidfd_id`].
+    pub fn id(&self) -> Result<Option<u64>, Errno> {
+        pidfd_id(self.fd.as_fd())
+    }
+}
+
+/// The unique 64-bit id of the process `pidfd` refers to, as systemd 259 reads it for
+/// `LISTEN_PIDFDID` and `MAINPIDFDID`: `Ok(None)` where pidfds are not on pidfs (Linux
+/// before 6.9: every pidfd is the same anonymous inode) or the id cannot be read whole.
+///
+/// Two pidfds refer to the same process exactly when their ids are equal; an id is never
+/// reused while the system runs. It is read as the pidfs file handle
+/// (`name_to_handle_at(2)`, `FILEID_KERNFS`, Linux 6.13+), and before 6.13 on the 64-bit
+/// targets as the inode number (`statx`); on the 32-bit targets an inode number may be
+/// the id cut to 32 bits (on a 32-bit kernel), so there, as in systemd, only the handle
+/// counts. `EBADF` if `pidfd` is on pidfs but is not a pidfd cannot happen (pidfs holds
+/// only pidfds); an fd that is not a pidfd at all gives `Ok(None)`.
+pub fn pidfd_id(pidfd: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
+    let mut fs = sys::Statfs::default();
+    // SAFETY: `fs` is writable.
+    unsafe { sys::fstatfs(pidfd.as_raw_fd(), &mut fs) }?;
+    if fs.f_type != sys::PIDFS_MAGIC {
+        return Ok(None);
+    }
+    let mut handle = sys::FileHandle::default();
+    let mut mount_id = 0i32;
+    // SAFETY: an empty NUL-terminated path with AT_EMPTY_PATH names the fd itself;
+    // `handle` says how much room it has; both outputs are writable.
+    match unsafe {
+        sys::name_to_handle_at(
+            pidfd.as_raw_fd(),
+            c"".as_ptr().cast(),
+            &mut handle,
+            &mut mount_id,
+            sys::AT_EMPTY_PATH,
+        )
+    } {
+        Ok(()) if handle.handle_type == sys::FILEID_KERNFS && handle.handle_bytes >= 8 => {
+            let mut id = [0u8; 8];
+            id.copy_from_slice(&handle.f_handle[..8]);
+            return Ok(Some(u64::from_ne_bytes(id)));
+        }
+        // Some other handle: not the id.
+        Ok(()) => return Ok(None),
+        // pidfs before 6.13 has no file handles; ENOSYS: a sandbox refuses the call.
+        Err(Errno::EOPNOTSUPP | Errno::ENOSYS | Errno::EPERM | Errno::EACCES) => {}
+        Err(e) => return Err(e),
+    }
+    inode_id(pidfd)
+}
+
+#[cfg(target_pointer_width = "64")]
+fn inode_id(pidfd: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
+    let st = sys::fstatx(pidfd.as_raw_fd(), sys::STATX_INO)?;
+    Ok((st.stx_mask & sys::STATX_INO != 0).then_some(st.stx_ino))
+}
+
+#[cfg(target_pointer_width = "32")]
+fn inode_id(_: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
+    Ok(None)
+}
+
+/// This process's [`pidfd_id`] (from a pidfd of itself, `pidfd_open(getpid())`, closed
+/// again): `Ok(None)` where there is none to read (no pidfs, `pidfd_open` refused or
+/// missing).
+pub fn own_pidfd_id() -> Result<Option<u64>, Errno> {
+    match Pidfd::open(sys::getpid()) {
+        Ok(me) => me.id(),
+        Err(Errno::ENOSYS | Errno::EPERM | Errno::EACCES | Errno::ENODEV) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

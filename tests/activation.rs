@@ -133,23 +133,20 @@ fn no_listen_pid_means_not_activated() {
 }
 
 #[test]
-fn listen_pid_of_another_process_is_refused() {
-    let ours = sys::getpid();
-    let other = sys::getppid();
-    let other_text = other.to_string();
-    let r = ListenEnv::from_values(Some(other_text.as_bytes()), Some(b"1"), None);
-    assert_eq!(
-        r,
-        Err(ActivationError::WrongPid {
-            listen_pid: other,
-            ours
-        })
-    );
-    let msg = r.unwrap_err().to_string();
-    assert!(
-        msg.contains(&other.to_string()) && msg.contains(&ours.to_string()),
-        "{msg}"
-    );
+fn listen_pid_of_another_process_means_not_for_us() {
+    // As sd_listen_fds returns 0: a child that inherited its parent's variables was not
+    // activated, and must not fail for it.
+    let other = sys::getppid().to_string();
+    for (pid, pidfdid) in [
+        (other.as_bytes(), None),
+        (other.as_bytes(), Some(&b"12"[..])),
+    ] {
+        let r = ListenEnv::from_all_values(Some(pid), pidfdid, Some(b"1"), None);
+        assert_eq!(r, Ok(None));
+    }
+    let entry = format!("LISTEN_PID={other}");
+    let env: [&[u8]; 2] = [entry.as_bytes(), b"LISTEN_FDS=1"];
+    assert_eq!(ListenEnv::from_env(env), Ok(None));
     for garbage in [&b""[..], b"0", b"-1", b"+5", b"12a", b" 1", b"99999999999"] {
         assert_eq!(
             ListenEnv::from_values(Some(garbage), Some(b"1"), None),
@@ -237,9 +234,10 @@ fn a_name_count_other_than_the_fd_count_is_refused() {
 }
 
 #[test]
-fn the_variables_to_drop_for_children_are_the_three() {
+fn the_variables_to_drop_for_children_are_the_four() {
     for entry in [
         &b"LISTEN_PID=1"[..],
+        b"LISTEN_PIDFDID=123",
         b"LISTEN_FDS=2",
         b"LISTEN_FDNAMES=a:b",
         b"LISTEN_FDS=",
@@ -256,7 +254,12 @@ fn the_variables_to_drop_for_children_are_the_three() {
     }
     assert_eq!(
         activation::ENV_VARS,
-        ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"]
+        [
+            "LISTEN_PID",
+            "LISTEN_PIDFDID",
+            "LISTEN_FDS",
+            "LISTEN_FDNAMES"
+        ]
     );
 }
 
@@ -865,7 +868,17 @@ fn failure_paths_leave_no_fd_behind() {
                 .fds(&fds)
                 .spawn(&mut ExecBuf::<1, 64>::new());
             assert!(matches!(r, Err(ActivationError::ExecBufTooSmall { .. })));
-            assert!(ListenEnv::from_values(Some(b"1"), Some(b"1"), None).is_err());
+            assert_eq!(
+                ListenEnv::from_values(Some(b"1"), Some(b"1"), None),
+                Ok(None)
+            );
+            assert!(ListenEnv::from_all_values(Some(&pid), Some(b"x"), Some(b"1"), None).is_err());
+            if baremsg::process::own_pidfd_id().unwrap().is_some() {
+                assert_eq!(
+                    ListenEnv::from_all_values(Some(&pid), Some(b"1"), Some(b"1"), None),
+                    Ok(None)
+                );
+            }
             assert!(ListenEnv::from_values(Some(&pid), Some(b"x"), None).is_err());
             assert!(ListenEnv::from_values(Some(&pid), Some(b"1"), Some(b"a:b")).is_err());
         }
@@ -882,6 +895,7 @@ fn the_kind_of_any_fd_is_read_from_the_fd_itself() {
         Ok(Some(activation::SocketInfo {
             domain: sys::AF_UNIX,
             ty: sys::SOCK_STREAM,
+            protocol: 0,
             listening: true
         }))
     );
@@ -1181,4 +1195,278 @@ fn spawn_with_pidfd_returns_a_close_on_exec_pidfd_of_the_child() {
     let taken = child.take_pidfd().unwrap();
     assert!(child.pidfd().is_none());
     drop(taken);
+}
+
+// ---------------------------------------------------------------------------------
+// Sockets of other families: TCP and UDP from systemd-socket-activate, checked as
+// sd_is_socket_inet checks them and taken through std's types; LISTEN_PIDFDID from a
+// Python manager
+
+/// A std socket's fd as baremsg's `BorrowedFd` (the same type with the `std` feature).
+fn std_fd<T: std::os::fd::AsRawFd>(s: &T) -> BorrowedFd<'_> {
+    // SAFETY: `s` owns the fd and is borrowed for as long as the result.
+    unsafe { BorrowedFd::borrow_raw(s.as_raw_fd()) }
+}
+
+/// A TCP or UDP port on 127.0.0.1 that was free a moment ago.
+fn free_port(udp: bool) -> u16 {
+    if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}
+
+/// Connects to 127.0.0.1:`port`, retrying while nobody listens yet.
+fn tcp_connect_retry(port: u16) -> std::net::TcpStream {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => {
+                s.set_read_timeout(Some(TIMEOUT)).unwrap();
+                return s;
+            }
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("connect to port {port}: {e}"),
+        }
+    }
+}
+
+fn tcp_ask(mut conn: std::net::TcpStream, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    conn.write_all(request).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn systemd_socket_activate_tcp_listener_becomes_a_std_tcp_listener() {
+    let port = free_port(false);
+    let addr = format!("127.0.0.1:{port}");
+    let child = socket_activate(&["-l", &addr, "--fdname=web"]);
+    let report = Report::parse(&tcp_ask(tcp_connect_retry(port), b"over tcp"));
+    assert_eq!(report.get("pid"), child.pid().to_string());
+    assert_eq!(report.fds, [format!("3 web socket 1 port:{port}")]);
+    assert_eq!(report.get("request"), "over tcp");
+    child.wait_ok();
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn systemd_socket_activate_udp_socket_becomes_a_std_udp_socket() {
+    let port = free_port(true);
+    let addr = format!("127.0.0.1:{port}");
+    let child = socket_activate(&["--datagram", "-l", &addr]);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    let mut buf = [0u8; 4096];
+    // Datagrams sent before the socket exists are lost: send until one is answered.
+    let n = loop {
+        let _ = client.send_to(b"over udp", ("127.0.0.1", port));
+        if let Ok((n, _)) = client.recv_from(&mut buf) {
+            break n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer from the activated UDP service"
+        );
+    };
+    let report = Report::parse(std::str::from_utf8(&buf[..n]).unwrap());
+    assert_eq!(report.fds, [format!("3 unknown socket 1 port:{port}")]);
+    assert_eq!(report.get("request"), "over udp");
+    child.wait_ok();
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn systemd_socket_activate_accept_passes_a_tcp_connection_as_a_std_tcp_stream() {
+    let port = free_port(false);
+    let addr = format!("127.0.0.1:{port}");
+    let child = socket_activate(&["--accept", "-l", &addr, "--fdname=conn"]);
+    let report = Report::parse(&tcp_ask(tcp_connect_retry(port), b"accepted tcp"));
+    assert_ne!(report.get("pid"), child.pid().to_string());
+    assert_eq!(report.fds, [format!("3 conn socket 1 port:{port}")]);
+    assert_eq!(report.get("request"), "accepted tcp");
+}
+
+#[test]
+fn systemd_socket_activate_inetd_connection_is_an_inet_socket() {
+    let port = free_port(false);
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new("systemd-socket-activate");
+    cmd.args(["--accept", "--inetd", "-l", &addr])
+        .args(target::words(example("activated")))
+        .arg("--inetd")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let _child = Guard::spawn(&mut cmd);
+    let report = Report::parse(&tcp_ask(tcp_connect_retry(port), b"inetd"));
+    assert_eq!(
+        report.get("inetd_tcp"),
+        "1",
+        "is_socket_inet(0, stream, connected)"
+    );
+    assert_eq!(report.get("port"), port.to_string());
+    assert_eq!(report.get("request"), "inetd");
+}
+
+#[test]
+fn is_socket_checks_family_type_listening_port_and_path() {
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (ua, _) = abstract_addr("is-socket");
+    let unix = Listener::<Stream>::bind(&ua).unwrap();
+    let (r, _w) = baremsg::fd::pipe().unwrap();
+    use activation::{is_socket, is_socket_inet, is_socket_unix, local_port};
+    let (t, u, x, p) = (std_fd(&tcp), std_fd(&udp), unix.as_fd(), r.as_fd());
+    assert_eq!(
+        is_socket(t, sys::AF_INET, sys::SOCK_STREAM, Some(true)),
+        Ok(true)
+    );
+    assert_eq!(is_socket(t, sys::AF_INET6, 0, None), Ok(false));
+    assert_eq!(is_socket(t, 0, sys::SOCK_DGRAM, None), Ok(false));
+    assert_eq!(is_socket(t, 0, 0, Some(false)), Ok(false));
+    assert_eq!(is_socket(p, 0, 0, None), Ok(false), "a pipe is no socket");
+    assert_eq!(is_socket(t, -1, 0, None), Err(Errno::EINVAL));
+    assert_eq!(is_socket_inet(t, 0, 0, None, port), Ok(true));
+    assert_eq!(
+        is_socket_inet(t, sys::AF_INET, sys::SOCK_STREAM, Some(true), 0),
+        Ok(true)
+    );
+    assert_eq!(
+        is_socket_inet(t, 0, 0, None, port.wrapping_add(1)),
+        Ok(false)
+    );
+    assert_eq!(is_socket_inet(u, 0, sys::SOCK_DGRAM, None, 0), Ok(true));
+    assert_eq!(is_socket_inet(x, 0, 0, None, 0), Ok(false), "a unix socket");
+    assert_eq!(
+        is_socket_inet(t, sys::AF_UNIX, 0, None, 0),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(local_port(t), Ok(Some(port)));
+    assert_eq!(local_port(x), Ok(None));
+    assert_eq!(
+        is_socket_unix(x, sys::SOCK_STREAM, Some(true), Some(&ua)),
+        Ok(true)
+    );
+    assert_eq!(is_socket_unix(x, 0, None, None), Ok(true));
+    let (other, _) = abstract_addr("is-socket-other");
+    assert_eq!(is_socket_unix(x, 0, None, Some(&other)), Ok(false));
+    assert_eq!(is_socket_unix(t, 0, None, None), Ok(false));
+    assert_eq!(is_socket_unix(p, 0, None, None), Ok(false));
+    // A closed fd number: EBADF, as from libsystemd.
+    let closed = {
+        let (a, _b) = baremsg::fd::pipe().unwrap();
+        a.as_raw_fd()
+    };
+    // SAFETY: the number is closed; the calls only report EBADF for it.
+    let closed = unsafe { BorrowedFd::borrow_raw(closed) };
+    assert_eq!(is_socket(closed, 0, 0, None), Err(Errno::EBADF));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn activated_sockets_convert_to_std_types_only_when_they_are_that() {
+    use std::net::{TcpListener, TcpStream, UdpSocket};
+    let classify = |fd: BorrowedFd<'_>| Activated::classify(baremsg::fd::try_clone(fd).unwrap());
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let conn = TcpStream::connect(tcp.local_addr().unwrap()).unwrap();
+    let l = TcpListener::try_from(classify(tcp.as_fd())).unwrap();
+    assert_eq!(l.local_addr().unwrap(), tcp.local_addr().unwrap());
+    assert!(TcpStream::try_from(classify(tcp.as_fd())).is_err());
+    assert!(UdpSocket::try_from(classify(tcp.as_fd())).is_err());
+    let s = TcpStream::try_from(classify(conn.as_fd())).unwrap();
+    assert_eq!(s.peer_addr().unwrap(), tcp.local_addr().unwrap());
+    assert!(TcpListener::try_from(classify(conn.as_fd())).is_err());
+    let u = UdpSocket::try_from(classify(udp.as_fd())).unwrap();
+    assert_eq!(u.local_addr().unwrap(), udp.local_addr().unwrap());
+    let (ua, _) = abstract_addr("std-conv");
+    let unix = Listener::<Stream>::bind(&ua).unwrap();
+    let back = TcpListener::try_from(classify(unix.as_fd())).unwrap_err();
+    assert_eq!(
+        back.kind(),
+        "unix-listener",
+        "a refused conversion gives the fd back"
+    );
+    assert!(std::os::unix::net::UnixListener::try_from(back).is_ok());
+    let (d, _) = Socket::<Datagram>::pair().unwrap();
+    assert!(std::os::unix::net::UnixDatagram::try_from(classify(d.as_fd())).is_ok());
+    assert!(std::os::unix::net::UnixStream::try_from(classify(d.as_fd())).is_err());
+}
+
+/// A Python manager that passes one TCP listener with `LISTEN_PIDFDID` set to the
+/// service's pidfs id (plus `skew`), computed after `fork` in the child itself.
+fn python_manager_with_pidfdid(skew: u64) -> (Guard, u16) {
+    let code = r#"
+import os, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+pid = os.fork()
+if pid == 0:
+    os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+    me = os.getpid()
+    pfd = os.pidfd_open(me); ino = os.fstat(pfd).st_ino; os.close(pfd)
+    env = dict(os.environ, LISTEN_PID=str(me), LISTEN_FDS="1", LISTEN_FDNAMES="py",
+               LISTEN_PIDFDID=str(ino + int(sys.argv[1])))
+    env.pop("NOTIFY_SOCKET", None)
+    os.execvpe(sys.argv[2], sys.argv[2:], env)
+s.close()
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut cmd = Command::new(python());
+    cmd.args(["-c", code, &skew.to_string()])
+        .args(target::words(example("activated")))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut g = Guard::spawn(&mut cmd);
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(g.child().stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (g, line.trim().parse().expect("the port"))
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn python_manager_listen_pidfdid_of_the_service_is_accepted() {
+    if baremsg::process::own_pidfd_id().unwrap().is_none() {
+        eprintln!("skipped: no pidfs ids on this kernel (Linux 6.9+)");
+        return;
+    }
+    let (child, port) = python_manager_with_pidfdid(0);
+    let report = Report::parse(&tcp_ask(tcp_connect_retry(port), b"pidfdid"));
+    assert_eq!(report.fds, [format!("3 py socket 1 port:{port}")]);
+    child.wait_ok();
+}
+
+#[test]
+fn python_manager_listen_pidfdid_of_another_process_means_not_activated() {
+    if baremsg::process::own_pidfd_id().unwrap().is_none() {
+        eprintln!("skipped: no pidfs ids on this kernel (Linux 6.9+)");
+        return;
+    }
+    let (child, _port) = python_manager_with_pidfdid(1);
+    let (status, _out, err) = child.wait();
+    assert!(!status.success());
+    assert!(err.contains("not socket-activated"), "{err}");
 }

@@ -446,10 +446,23 @@ fn model_messages(bytes: &[u8]) -> Vec<Seen> {
         .collect()
 }
 
-/// Walks `bytes` (defused) with `ReceivedControl::messages`.
+/// Walks `bytes` (defused) with `ReceivedControl::messages`, from an aligned copy (as
+/// `ReceivedControl::new` requires), then copies back what the walk wrote.
 fn received_messages(bytes: &mut [u8]) -> Vec<Seen> {
+    let mut words = vec![0u64; bytes.len().div_ceil(8)];
+    // SAFETY: any bytes are valid u8s, and `bytes.len()` of them fit in the words.
+    let aligned =
+        unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    aligned.copy_from_slice(bytes);
+    let seen = received_messages_aligned(aligned);
+    bytes.copy_from_slice(aligned);
+    seen
+}
+
+fn received_messages_aligned(bytes: &mut [u8]) -> Vec<Seen> {
     let base = bytes.as_ptr() as usize;
-    // SAFETY: `defuse` wrote -1 into every fd slot: there is no fd to own.
+    // SAFETY: `defuse` wrote -1 into every fd slot: there is no fd to own; `bytes` is
+    // 8-aligned.
     let mut control = unsafe { ReceivedControl::new(bytes) };
     let seen = control
         .messages()

@@ -170,8 +170,25 @@ fn process_constants_match_libc() {
         P_PID,
         PR_SET_PDEATHSIG,
         PR_SET_NO_NEW_PRIVS,
+        RLIMIT_CPU,
+        RLIMIT_FSIZE,
+        RLIMIT_DATA,
+        RLIMIT_STACK,
+        RLIMIT_CORE,
+        RLIMIT_RSS,
+        RLIMIT_NPROC,
         RLIMIT_NOFILE,
+        RLIMIT_MEMLOCK,
+        RLIMIT_AS,
+        RLIMIT_LOCKS,
+        RLIMIT_SIGPENDING,
+        RLIMIT_MSGQUEUE,
+        RLIMIT_NICE,
+        RLIMIT_RTPRIO,
+        RLIMIT_RTTIME,
+        O_PATH,
     );
+    assert_eq!(sys::RLIM_INFINITY, libc::RLIM64_INFINITY);
 }
 
 #[test]
@@ -181,6 +198,7 @@ fn constants_libc_lacks_match_kernel_headers() {
     assert_eq!(sys::SO_PASSPIDFD as u32, net::SO_PASSPIDFD);
     assert_eq!(sys::SO_PEERPIDFD as u32, net::SO_PEERPIDFD);
     same_as_libc!(SO_PASSPIDFD, SO_PEERPIDFD);
+    assert_eq!(sys::SO_PASSRIGHTS as u32, net::SO_PASSRIGHTS);
     assert_eq!(sys::NSIG as u32, linux_raw_sys::general::_NSIG);
 }
 
@@ -209,4 +227,26 @@ fn msg_proxy_matches_glibc_header() {
         i32::from_str_radix(value.trim_start_matches("0x"), 16).unwrap(),
         sys::MSG_PROXY
     );
+}
+
+#[test]
+fn address_family_and_vsock_constants_match_libc() {
+    same_as_libc!(
+        AF_INET,
+        AF_INET6,
+        AF_NETLINK,
+        AF_PACKET,
+        AF_VSOCK,
+        IPPROTO_TCP,
+        IPPROTO_UDP,
+        IPPROTO_SCTP,
+        VMADDR_CID_ANY,
+        VMADDR_CID_HYPERVISOR,
+        VMADDR_CID_LOCAL,
+        VMADDR_CID_HOST,
+        VMADDR_PORT_ANY,
+        MAX_HANDLE_SZ,
+    );
+    // FILEID_KERNFS is in neither libc nor the uapi headers (include/linux/exportfs.h).
+    assert_eq!(sys::FILEID_KERNFS, 0xfe);
 }

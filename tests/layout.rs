@@ -576,3 +576,56 @@ proptest! {
         prop_assert_eq!(cmsg.len(), value);
     }
 }
+
+#[test]
+fn inet_vsock_and_file_handle_structs_match_libc() {
+    same_layout!(
+        sys::SockaddrIn,
+        libc::sockaddr_in {
+            sin_family,
+            sin_port,
+            sin_addr,
+            sin_zero
+        }
+    );
+    same_layout!(
+        sys::SockaddrIn6,
+        libc::sockaddr_in6 {
+            sin6_family,
+            sin6_port,
+            sin6_flowinfo,
+            sin6_addr,
+            sin6_scope_id
+        }
+    );
+    same_layout!(
+        sys::SockaddrVm,
+        libc::sockaddr_vm {
+            svm_family,
+            svm_reserved1,
+            svm_port,
+            svm_cid
+        }
+    );
+    // libc folds svm_flags into svm_zero (older uapi headers): its first byte.
+    assert_eq!(
+        offset_of!(sys::SockaddrVm, svm_flags),
+        offset_of!(libc::sockaddr_vm, svm_zero)
+    );
+    assert_eq!(
+        size_of::<sys::SockaddrStorage>(),
+        size_of::<libc::sockaddr_storage>()
+    );
+    assert_eq!(
+        align_of::<sys::SockaddrStorage>(),
+        align_of::<libc::sockaddr_storage>()
+    );
+    assert_eq!(
+        offset_of!(sys::FileHandle, f_handle),
+        offset_of!(libc::file_handle, f_handle)
+    );
+    assert_eq!(
+        offset_of!(sys::FileHandle, handle_type),
+        offset_of!(libc::file_handle, handle_type)
+    );
+}

@@ -85,10 +85,13 @@ fn pipe_holding(bytes: &[u8]) -> OwnedFd {
 #[test]
 fn notify_socket_names_a_path_or_an_abstract_name() {
     let s = NotifySocket::parse(b"/run/systemd/notify").unwrap();
-    assert_eq!(s.addr().as_path(), Some(&b"/run/systemd/notify"[..]));
+    assert_eq!(
+        s.addr().unwrap().as_path(),
+        Some(&b"/run/systemd/notify"[..])
+    );
     let s = NotifySocket::parse(b"@/org/freedesktop/systemd1/notify/123").unwrap();
     assert_eq!(
-        s.addr().as_abstract(),
+        s.addr().unwrap().as_abstract(),
         Some(&b"/org/freedesktop/systemd1/notify/123"[..])
     );
     // The longest that fit: 107 bytes either way.
@@ -100,6 +103,7 @@ fn notify_socket_names_a_path_or_an_abstract_name() {
         NotifySocket::parse(&abs)
             .unwrap()
             .addr()
+            .unwrap()
             .as_abstract()
             .unwrap()
             .len(),
@@ -116,7 +120,7 @@ fn notify_socket_comes_from_the_first_entry_of_the_environment() {
         b"NOTIFY_SOCKET=/second",
     ];
     let s = NotifySocket::from_env(env).unwrap().unwrap();
-    assert_eq!(s.addr().as_path(), Some(&b"/right"[..]));
+    assert_eq!(s.addr().unwrap().as_path(), Some(&b"/right"[..]));
     assert_eq!(notify::var(env, b"PATH"), Some(&b"/bin"[..]));
     assert!(notify::is_notify_var(b"NOTIFY_SOCKET=/x"));
     assert!(!notify::is_notify_var(b"NOTIFY_SOCKETX=/x"));
@@ -137,12 +141,13 @@ fn malformed_notify_socket_is_a_clear_error() {
     let too_long_path = [b'/'; 108];
     let mut too_long_abstract = vec![b'@'];
     too_long_abstract.extend([b'x'; 108]);
-    let cases: [(&[u8], NotifyError); 8] = [
+    let cases: [(&[u8], NotifyError); 9] = [
         (b"", NotifyError::EmptySocketName),
         (b"@", NotifyError::EmptySocketName),
         (b"run/notify", NotifyError::RelativeSocketPath),
         (b"./notify", NotifyError::RelativeSocketPath),
-        (b"vsock:2:1234", NotifyError::RelativeSocketPath),
+        (b"vsock2:1234", NotifyError::RelativeSocketPath),
+        (b"tcp:127.0.0.1:1", NotifyError::RelativeSocketPath),
         (
             &too_long_path,
             NotifyError::SocketNameTooLong { len: 108, max: 107 },
@@ -610,7 +615,11 @@ fn the_notify_env_entry_points_a_child_at_the_socket() {
     assert_eq!(env.as_bytes(), [b"NOTIFY_SOCKET=", path.bytes()].concat());
     assert_eq!(env.as_cstr().to_bytes(), env.as_bytes());
     assert_eq!(
-        NotifySocket::parse(env.value()).unwrap().addr().as_path(),
+        NotifySocket::parse(env.value())
+            .unwrap()
+            .addr()
+            .unwrap()
+            .as_path(),
         Some(path.bytes())
     );
     // A socket without an address has nothing to point at.
@@ -634,7 +643,7 @@ fn every_address_notify_socket_accepts_fits_in_a_notify_env() {
         ];
         for (value, addr) in cases {
             let parsed = NotifySocket::parse(&value).expect("NOTIFY_SOCKET accepts it");
-            assert_eq!(parsed.addr(), &addr);
+            assert_eq!(parsed.addr(), Some(&addr));
             let env = NotifyEnv::new(&addr).unwrap_or_else(|e| panic!("{len} bytes: {e}"));
             assert_eq!(env.value(), value);
             assert_eq!(
@@ -642,7 +651,10 @@ fn every_address_notify_socket_accepts_fits_in_a_notify_env() {
                 [b"NOTIFY_SOCKET=".as_slice(), &value].concat()
             );
             assert_eq!(env.as_cstr().to_bytes(), env.as_bytes());
-            assert_eq!(NotifySocket::parse(env.value()).unwrap().addr(), &addr);
+            assert_eq!(
+                NotifySocket::parse(env.value()).unwrap().addr(),
+                Some(&addr)
+            );
         }
     }
     // A manager bound to the longest abstract name hands it to its children.
@@ -679,6 +691,7 @@ fn envp_walks_a_c_environment_array() {
             .unwrap()
             .unwrap()
             .addr()
+            .unwrap()
             .as_abstract(),
         Some(&b"x"[..])
     );
@@ -1310,4 +1323,93 @@ fn without_proc_a_reaped_sender_is_still_refused_where_the_kernel_has_pidfs() {
         s.ready().unwrap();
         assert!(l.recv_from_pid::<0>(&mut buf, sys::getpid()).is_ok());
     });
+}
+
+#[test]
+fn systemd_notify_with_pid_sends_systemd_259_fields_the_manager_types() {
+    // --pid=N: systemd-notify sends MAINPID=N (and speaks for N where it may).
+    let me = sys::getpid().to_string();
+    let pid_arg = format!("--pid={me}");
+    let (fields, _, _) = run_systemd_notify(&[
+        &pid_arg,
+        "WATCHDOG=trigger",
+        "EXTEND_TIMEOUT_USEC=7000000",
+        "NOTIFYACCESS=all",
+        "EXIT_STATUS=9",
+        "RESTART_RESET=1",
+        "X_PRIVATE=kept",
+    ]);
+    let typed: Vec<notify::Field<'_>> = fields
+        .iter()
+        .map(|(k, v)| notify::parse_field(k.as_bytes(), v.as_bytes()).unwrap())
+        .collect();
+    for want in [
+        notify::Field::MainPid(sys::getpid()),
+        notify::Field::WatchdogTrigger,
+        notify::Field::ExtendTimeoutUsec(7_000_000),
+        notify::Field::NotifyAccess(notify::NotifyAccessValue::All),
+        notify::Field::ExitStatus(9),
+        notify::Field::RestartReset,
+        notify::Field::Private(b"X_PRIVATE", b"kept"),
+    ] {
+        assert!(typed.contains(&want), "{want:?} not in {typed:?}");
+    }
+}
+
+#[test]
+fn python_manager_sees_the_systemd_259_helpers_bytes_and_the_main_pidfd() {
+    let addr = format!("@{}", unique("py-259"));
+    let mut py = Guard::spawn(
+        Command::new(python())
+            .arg(script("notify_receiver.py"))
+            .args([&addr, "9"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(py.child().stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let s = NotifySocket::parse(addr.as_bytes()).unwrap();
+    s.watchdog_trigger().unwrap();
+    s.watchdog_usec(20_000_000).unwrap();
+    s.extend_timeout_usec(1).unwrap();
+    s.notify_access(notify::NotifyAccessValue::Main).unwrap();
+    s.exit_status(42).unwrap();
+    s.restart_reset().unwrap();
+    s.remove_stored_fds(b"old").unwrap();
+    let held = pipe_holding(b"unpolled");
+    s.store_fds_unpolled(Some(b"conn"), &[held.as_fd()])
+        .unwrap();
+    drop(held);
+    let me = baremsg::process::Pidfd::open(sys::getpid()).unwrap();
+    s.main_pidfd(me.as_fd()).unwrap();
+    let c = our_cred();
+    let creds = format!("{} {} {}", c.pid, c.uid, c.gid);
+    let simple: [&[u8]; 7] = [
+        b"WATCHDOG=trigger",
+        b"WATCHDOG_USEC=20000000",
+        b"EXTEND_TIMEOUT_USEC=1",
+        b"NOTIFYACCESS=main",
+        b"EXIT_STATUS=42",
+        b"RESTART_RESET=1",
+        b"FDSTOREREMOVE=1\nFDNAME=old",
+    ];
+    for want in simple {
+        let line = lines.next().unwrap().unwrap();
+        assert_eq!(line, format!("msg {} {creds} 0 0", hex(want)));
+    }
+    let line = lines.next().unwrap().unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "msg {} {creds} 0 1 {}",
+            hex(b"FDSTORE=1\nFDPOLL=0\nFDNAME=conn"),
+            hex(b"unpolled")
+        )
+    );
+    let line = lines.next().unwrap().unwrap();
+    assert_eq!(
+        line,
+        format!("msg {} {creds} 0 1 pidfd:{}", hex(b"MAINPIDFD=1"), c.pid)
+    );
+    py.wait_ok();
 }

@@ -8,9 +8,13 @@
 //! In Thumb code `r7` is the frame pointer, and `asm!` refuses it as an operand (in ARM
 //! code, the default of `armv7-unknown-linux-gnueabihf`, it is an ordinary register; `r6`
 //! and `r11` are refused in both). Whether code is built as Thumb
-//! (`-C target-feature=+thumb-mode`) cannot be seen from `cfg` (the feature is unstable),
-//! so every stub does what works in both: it saves `r7` in a spare register, loads the
-//! number into it, and restores it after the `svc` ([`svc!`]). Two `mov`s per syscall.
+//! (`-C target-feature=+thumb-mode`, or a `thumbv7*` target) cannot be seen from `cfg`
+//! (the feature is unstable), so the crate's `build.rs` reads it from the target name,
+//! the target features and the flags, and says `--cfg baremsg_thumb`. Thumb code's stubs
+//! save `r7` in a spare register, load the number into it, and restore it after the
+//! `svc` (two `mov`s per syscall); ARM code's pass the number in `r7` as an operand
+//! ([`svc!`]). Should the detection ever miss Thumb code, the build fails (`asm!`
+//! refuses `r7`); it cannot miscompile.
 //!
 //! Socket calls are ordinary syscalls here: ARM's `socketcall` exists only for the old
 //! ABI (OABI), which no current toolchain builds for.
@@ -27,13 +31,20 @@ pub type KernelSize = u32;
 pub type KernelLong = i32;
 
 /// `asm!("svc 0", ...)` with syscall number `$n` in `r7` and the other operands as given.
-/// `r7` is saved in a spare register and restored after the call (`mov` leaves the flags
-/// alone): Thumb code keeps its frame pointer there, see the module docs.
+/// In Thumb code `r7` is saved in a spare register and restored after the call (`mov`
+/// leaves the flags alone): Thumb keeps its frame pointer there, see the module docs.
+#[cfg(baremsg_thumb)]
 macro_rules! svc {
     ($n:expr, $($operands:tt)*) => {
         asm!("mov {saved}, r7", "mov r7, {n}", "svc 0", "mov r7, {saved}",
              n = in(reg) $n, saved = out(reg) _, $($operands)*,
              options(nostack, preserves_flags))
+    };
+}
+#[cfg(not(baremsg_thumb))]
+macro_rules! svc {
+    ($n:expr, $($operands:tt)*) => {
+        asm!("svc 0", in("r7") $n, $($operands)*, options(nostack, preserves_flags))
     };
 }
 

@@ -91,6 +91,7 @@ pub const PIPE2: usize = 359;
 pub const RECVMMSG: usize = 365;
 pub const ACCEPT4: usize = 366;
 pub const PRLIMIT64: usize = 369;
+pub const NAME_TO_HANDLE_AT: usize = 370;
 pub const SENDMMSG: usize = 374;
 pub const GETRANDOM: usize = 384;
 pub const MEMFD_CREATE: usize = 385;

@@ -79,6 +79,7 @@ pub const ACCEPT4: usize = 242;
 pub const RECVMMSG: usize = 243;
 pub const WAIT4: usize = 260;
 pub const PRLIMIT64: usize = 261;
+pub const NAME_TO_HANDLE_AT: usize = 264;
 pub const SENDMMSG: usize = 269;
 pub const GETRANDOM: usize = 278;
 pub const MEMFD_CREATE: usize = 279;

@@ -77,6 +77,7 @@ pub const DUP3: usize = 330;
 pub const PIPE2: usize = 331;
 pub const RECVMMSG: usize = 337;
 pub const PRLIMIT64: usize = 340;
+pub const NAME_TO_HANDLE_AT: usize = 341;
 pub const SENDMMSG: usize = 345;
 pub const GETRANDOM: usize = 355;
 pub const MEMFD_CREATE: usize = 356;

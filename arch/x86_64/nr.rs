@@ -81,6 +81,7 @@ pub const DUP3: usize = 292;
 pub const PIPE2: usize = 293;
 pub const RECVMMSG: usize = 299;
 pub const PRLIMIT64: usize = 302;
+pub const NAME_TO_HANDLE_AT: usize = 303;
 pub const SENDMMSG: usize = 307;
 pub const GETRANDOM: usize = 318;
 pub const MEMFD_CREATE: usize = 319;

@@ -1,6 +1,7 @@
 //! Link flags for a static program with its own `_start` (src/rt.rs) and no libc.
-//! Shared by the size-comparison programs in `benches/size/`. The same flags work with
-//! rustup's rustc (which links x86_64 with rust-lld) and Debian's (GNU ld).
+//! Shared by the container init (`examples/init`) and the size-comparison programs in
+//! `benches/size/`. The same flags work with rustup's rustc (which links x86_64 with
+//! rust-lld) and Debian's (GNU ld).
 
 fn main() {
     for arg in [

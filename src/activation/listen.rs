@@ -3,7 +3,7 @@
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::{ActivationError, LISTEN_FDNAMES, LISTEN_FDS, LISTEN_PID};
+use super::{ActivationError, ENV_VARS};
 use crate::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use crate::notify::{parse_decimal, value_of};
 use crate::sys::{self, Rlimit};
@@ -22,7 +22,8 @@ pub const UNKNOWN_NAME: &[u8] = b"unknown";
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// What the activation variables say: how many fds were passed and their names, checked
-/// (`LISTEN_PID` is this process, `LISTEN_FDS` a count that fits under the fd limit,
+/// (`LISTEN_PID`, and `LISTEN_PIDFDID` where set, name this process, `LISTEN_FDS` a
+/// count that fits under the fd limit,
 /// `LISTEN_FDNAMES`, if set, has one name per fd). Nothing is owned yet: see
 /// [`take_fds`](Self::take_fds).
 ///
@@ -35,9 +36,12 @@ static TAKEN: AtomicBool = AtomicBool::new(false);
 /// let listen = ListenEnv::from_env(env.iter().map(|e| e.as_bytes()))?.expect("activated");
 /// assert_eq!(listen.count(), 2);
 /// assert!(listen.names().eq([&b"web"[..], b"admin"]));
-/// // Meant for another process (a parent's variables leaked into a child):
-/// let wrong = ListenEnv::from_values(Some(b"1"), Some(b"2"), None);
-/// assert!(matches!(wrong, Err(ActivationError::WrongPid { .. })));
+/// // Meant for another process (a parent's variables leaked into a child): not for us.
+/// assert_eq!(ListenEnv::from_values(Some(b"1"), Some(b"2"), None)?, None);
+/// assert_eq!(
+///     ListenEnv::from_all_values(Some(pid.as_bytes()), Some(b"x"), Some(b"2"), None),
+///     Err(ActivationError::InvalidListenPidfdId)
+/// );
 /// # Ok(())
 /// # }
 /// ```
@@ -48,40 +52,53 @@ pub struct ListenEnv<'e> {
 }
 
 impl<'e> ListenEnv<'e> {
-    /// Reads `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` from `env` (`KEY=VALUE`
+    /// Reads `LISTEN_PID`, `LISTEN_PIDFDID`, `LISTEN_FDS` and `LISTEN_FDNAMES` from `env` (`KEY=VALUE`
     /// entries, such as an [`Envp`](crate::notify::Envp); the first entry of each name
-    /// counts). `Ok(None)`: `LISTEN_PID` is not set, so nothing was passed.
+    /// counts). `Ok(None)`: `LISTEN_PID` is not set, so nothing was passed, or the
+    /// variables name another process (see [`from_all_values`](Self::from_all_values)).
     pub fn from_env<I>(env: I) -> Result<Option<Self>, ActivationError>
     where
         I: IntoIterator<Item = &'e [u8]>,
     {
-        let mut vals: [Option<&'e [u8]>; 3] = [None; 3];
+        let mut vals: [Option<&'e [u8]>; 4] = [None; 4];
         for entry in env {
-            for (val, key) in vals
-                .iter_mut()
-                .zip([LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES])
-            {
+            for (val, key) in vals.iter_mut().zip(ENV_VARS) {
                 if val.is_none() {
                     *val = value_of(entry, key.as_bytes());
                 }
             }
         }
-        Self::from_values(vals[0], vals[1], vals[2])
+        Self::from_all_values(vals[0], vals[1], vals[2], vals[3])
     }
 
-    /// Checks the three variables' values (`None`: not set).
+    /// [`from_all_values`](Self::from_all_values) without `LISTEN_PIDFDID`.
+    pub fn from_values(
+        listen_pid: Option<&'e [u8]>,
+        listen_fds: Option<&'e [u8]>,
+        listen_fdnames: Option<&'e [u8]>,
+    ) -> Result<Option<Self>, ActivationError> {
+        Self::from_all_values(listen_pid, None, listen_fds, listen_fdnames)
+    }
+
+    /// Checks the four variables' values (`None`: not set).
     ///
     /// - `LISTEN_PID` unset: `Ok(None)`. Not a positive decimal number:
-    ///   [`ActivationError::InvalidListenPid`]; another process's pid:
-    ///   [`ActivationError::WrongPid`] (the variables were meant for a parent and leaked
-    ///   into this process; treat it as "not activated" if that is expected).
+    ///   [`ActivationError::InvalidListenPid`]; another process's pid: `Ok(None)`, as
+    ///   `sd_listen_fds` returns 0: the variables were meant for a parent and leaked into
+    ///   this process, which was not activated.
+    /// - `LISTEN_PIDFDID` set: not a decimal 64-bit number:
+    ///   [`ActivationError::InvalidListenPidfdId`]; where this process has a pidfs id
+    ///   ([`own_pidfd_id`](crate::process::own_pidfd_id), Linux 6.9+), another id:
+    ///   `Ok(None)` (a process that had our pid before was meant). Without pidfs, or
+    ///   without `pidfd_open`, the pid alone decides, as in systemd.
     /// - `LISTEN_FDS` unset: [`ActivationError::MissingListenFds`]; not a decimal number:
     ///   [`ActivationError::InvalidListenFds`]; more fds than the fd limit
     ///   (`RLIMIT_NOFILE`) lets exist from fd 3 on: [`ActivationError::TooManyFds`].
     /// - `LISTEN_FDNAMES` set with a count of `:`-separated names other than
     ///   `LISTEN_FDS`: [`ActivationError::NameCountMismatch`].
-    pub fn from_values(
+    pub fn from_all_values(
         listen_pid: Option<&'e [u8]>,
+        listen_pidfdid: Option<&'e [u8]>,
         listen_fds: Option<&'e [u8]>,
         listen_fdnames: Option<&'e [u8]>,
     ) -> Result<Option<Self>, ActivationError> {
@@ -92,12 +109,17 @@ impl<'e> ListenEnv<'e> {
             Some(pid) if pid > 0 => pid as i32,
             _ => return Err(ActivationError::InvalidListenPid),
         };
-        let ours = sys::getpid();
-        if pid != ours {
-            return Err(ActivationError::WrongPid {
-                listen_pid: pid,
-                ours,
-            });
+        if pid != sys::getpid() {
+            return Ok(None);
+        }
+        if let Some(id) = listen_pidfdid {
+            let id = parse_decimal(id, u64::MAX).ok_or(ActivationError::InvalidListenPidfdId)?;
+            match crate::process::own_pidfd_id() {
+                Ok(Some(ours)) if ours != id => return Ok(None),
+                // Ours, or no id to compare (no pidfs, pidfd_open refused or failing):
+                // the pid decides, as in systemd.
+                _ => {}
+            }
         }
         let fds = listen_fds.ok_or(ActivationError::MissingListenFds)?;
         let count = parse_decimal(fds, u64::MAX).ok_or(ActivationError::InvalidListenFds)?;
@@ -291,14 +313,16 @@ impl Drop for ListenFds<'_> {
     }
 }
 
-/// A socket's domain, type and whether it listens (`SO_DOMAIN`, `SO_TYPE`,
-/// `SO_ACCEPTCONN`).
+/// A socket's domain, type, protocol and whether it listens (`SO_DOMAIN`, `SO_TYPE`,
+/// `SO_PROTOCOL`, `SO_ACCEPTCONN`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketInfo {
     /// `AF_UNIX`, `AF_INET`, `AF_INET6`, `AF_NETLINK`, ...
     pub domain: i32,
     /// `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, ...
     pub ty: i32,
+    /// `IPPROTO_TCP`, `IPPROTO_UDP`, `IPPROTO_SCTP`, ... (0 for Unix sockets).
+    pub protocol: i32,
     /// Whether it is listening for connections.
     pub listening: bool,
 }
@@ -314,6 +338,7 @@ pub fn socket_info(fd: BorrowedFd<'_>) -> Result<Option<SocketInfo>, Errno> {
     Ok(Some(SocketInfo {
         domain,
         ty: get(sys::SO_TYPE)?,
+        protocol: get(sys::SO_PROTOCOL)?,
         listening: get(sys::SO_ACCEPTCONN)? != 0,
     }))
 }
@@ -332,7 +357,9 @@ pub enum Activated {
     UnixStream(UnixStream),
     /// A connected Unix seqpacket socket (`Accept=yes`).
     UnixSeqpacket(UnixSeqpacket),
-    /// Any other socket (TCP, UDP, netlink, ...), with what it is.
+    /// Any other socket (TCP, UDP, netlink, ...), with what it is. With the `std`
+    /// feature, `TcpListener::try_from`, `TcpStream::try_from` and `UdpSocket::try_from`
+    /// take the TCP and UDP ones.
     Socket(OwnedFd, SocketInfo),
     /// Not a socket: a FIFO, a file, a message queue, ... (or one whose kind could not
     /// be read).

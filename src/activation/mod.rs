@@ -3,8 +3,9 @@
 //!
 //! A manager opens the sockets, starts the service with them at fds 3, 4, ... and sets
 //! `LISTEN_PID` (the service's pid, so that its children do not take the fds for
-//! theirs), `LISTEN_FDS` (how many) and optionally `LISTEN_FDNAMES` (`:`-separated
-//! names).
+//! theirs), `LISTEN_FDS` (how many), optionally `LISTEN_FDNAMES` (`:`-separated
+//! names), and from systemd 259 on `LISTEN_PIDFDID` (the service's pidfs id, which a
+//! reused pid cannot match).
 //!
 //! - Service side: [`ListenEnv`] checks the variables (given as `KEY=VALUE` byte
 //!   strings, such as the [`Envp`](crate::notify::Envp) of a freestanding `_start`);
@@ -12,7 +13,10 @@
 //!   over with its name as an [`Activated`]: a [`UnixListener`](crate::unix::UnixListener),
 //!   a [`UnixDatagram`](crate::unix::UnixDatagram), ... or an `OwnedFd` for other
 //!   sockets and other fds, found from the socket itself (`SO_DOMAIN`, `SO_TYPE`,
-//!   `SO_ACCEPTCONN`). [`is_listen_var`] tells which environment entries to drop before
+//!   `SO_ACCEPTCONN`). [`is_socket`], [`is_socket_inet`] and [`is_socket_unix`] check
+//!   an fd as `sd_is_socket(3)` and its kin do (family, type, listening, port, path);
+//!   with the `std` feature an [`Activated`] converts to std's `TcpListener`,
+//!   `TcpStream`, `UdpSocket` and `UnixListener`, `UnixStream`, `UnixDatagram`. [`is_listen_var`] tells which environment entries to drop before
 //!   starting children; with the `std` feature, `take_std_env` and `remove_std_env`
 //!   do it through `std::env`.
 //! - Manager side: [`Spawn`] starts a program with sockets and the variables, building
@@ -37,6 +41,7 @@
 //! ```
 
 mod listen;
+mod sockets;
 mod spawn;
 
 use core::fmt;
@@ -45,7 +50,8 @@ pub use listen::{
     socket_info, Activated, ListenEnv, ListenFd, ListenFds, Names, SocketInfo, LISTEN_FDS_START,
     UNKNOWN_NAME,
 };
-pub use spawn::{ExecBuf, Needs, Spawn, SpawnStep, Spawned};
+pub use sockets::{is_socket, is_socket_inet, is_socket_unix, local_port};
+pub use spawn::{ExecBuf, ListenVars, Needs, Spawn, SpawnStep, Spawned, Stdio};
 
 use crate::notify::value_of;
 use crate::Errno;
@@ -56,8 +62,12 @@ pub const LISTEN_PID: &str = "LISTEN_PID";
 pub const LISTEN_FDS: &str = "LISTEN_FDS";
 /// `LISTEN_FDNAMES`: their names, separated by `:`.
 pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
-/// The three variables, the ones to drop from a child's environment.
-pub const ENV_VARS: [&str; 3] = [LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES];
+/// `LISTEN_PIDFDID` (systemd 259): the pidfs id of the process the fds are meant for
+/// (see [`pidfd_id`](crate::process::pidfd_id)), which unlike `LISTEN_PID` a reused pid
+/// cannot match.
+pub const LISTEN_PIDFDID: &str = "LISTEN_PIDFDID";
+/// The four variables, the ones to drop from a child's environment.
+pub const ENV_VARS: [&str; 4] = [LISTEN_PID, LISTEN_PIDFDID, LISTEN_FDS, LISTEN_FDNAMES];
 
 /// Whether the environment entry `entry` (`KEY=VALUE`) sets one of [`ENV_VARS`]: the
 /// entries to leave out when building a child's environment.
@@ -73,13 +83,8 @@ pub fn is_listen_var(entry: &[u8]) -> bool {
 pub enum ActivationError {
     /// `LISTEN_PID` is not a positive decimal number.
     InvalidListenPid,
-    /// `LISTEN_PID` names another process: the fds were meant for it.
-    WrongPid {
-        /// The pid `LISTEN_PID` names.
-        listen_pid: i32,
-        /// This process's pid.
-        ours: i32,
-    },
+    /// `LISTEN_PIDFDID` is not a decimal 64-bit number.
+    InvalidListenPidfdId,
     /// `LISTEN_PID` is set but `LISTEN_FDS` is not.
     MissingListenFds,
     /// `LISTEN_FDS` is not a decimal number.
@@ -164,10 +169,9 @@ impl fmt::Display for ActivationError {
             ActivationError::InvalidListenPid => {
                 f.write_str("LISTEN_PID is not a positive decimal number")
             }
-            ActivationError::WrongPid { listen_pid, ours } => write!(
-                f,
-                "LISTEN_PID is {listen_pid}, not this process ({ours}): the fds are not ours"
-            ),
+            ActivationError::InvalidListenPidfdId => {
+                f.write_str("LISTEN_PIDFDID is not a decimal 64-bit number")
+            }
             ActivationError::MissingListenFds => {
                 f.write_str("LISTEN_PID is set but LISTEN_FDS is not")
             }
@@ -196,13 +200,7 @@ impl fmt::Display for ActivationError {
                 needs.ptrs, needs.bytes, have.ptrs, have.bytes
             ),
             ActivationError::Spawn { step, errno } => {
-                let what = match step {
-                    SpawnStep::MoveFds => "moving the fds out of the way",
-                    SpawnStep::PlaceFds => "placing the fds at 3..",
-                    SpawnStep::Exec => "execve",
-                    SpawnStep::Signals => "resetting the signal dispositions and mask",
-                };
-                write!(f, "the child failed at {what}: {errno}")
+                write!(f, "the child failed at {}: {errno}", step.describe())
             }
             ActivationError::Sys(e) => fmt::Display::fmt(&e, f),
         }
@@ -225,7 +223,8 @@ impl From<ActivationError> for std::io::Error {
 
 /// [`ListenEnv::from_env`] and [`ListenEnv::take_fds`] with the process environment,
 /// read through `std::env`: the passed fds with their names, or an empty list when
-/// nothing was passed (`LISTEN_PID` unset).
+/// nothing was passed (`LISTEN_PID` unset) or the variables are meant for another
+/// process (`LISTEN_PID`, `LISTEN_PIDFDID`).
 ///
 /// # Safety
 /// As [`ListenEnv::take_fds`].
@@ -233,8 +232,13 @@ impl From<ActivationError> for std::io::Error {
 pub unsafe fn take_std_env(
 ) -> Result<std::vec::Vec<(std::vec::Vec<u8>, Activated)>, ActivationError> {
     use std::os::unix::ffi::OsStringExt;
-    let [pid, fds, names] = ENV_VARS.map(|k| std::env::var_os(k).map(|v| v.into_vec()));
-    let Some(listen) = ListenEnv::from_values(pid.as_deref(), fds.as_deref(), names.as_deref())?
+    let [pid, pidfdid, fds, names] = ENV_VARS.map(|k| std::env::var_os(k).map(|v| v.into_vec()));
+    let Some(listen) = ListenEnv::from_all_values(
+        pid.as_deref(),
+        pidfdid.as_deref(),
+        fds.as_deref(),
+        names.as_deref(),
+    )?
     else {
         return Ok(std::vec::Vec::new());
     };

@@ -29,27 +29,38 @@ pub(super) fn header(hdr: &[u8; HDR]) -> (usize, i32, i32) {
     (len, level, ty)
 }
 
+/// [`header`] of a header at an address aligned for `struct cmsghdr`: three aligned
+/// loads, where [`header`] assembles bytes on targets without fast unaligned loads
+/// (riscv64).
+///
+/// # Safety
+/// `hdr` starts at an address aligned for `struct cmsghdr` (`align_of::<usize>()`).
+#[inline(always)]
+pub(super) unsafe fn header_aligned(hdr: &[u8; HDR]) -> (usize, i32, i32) {
+    debug_assert!(super::is_aligned(hdr));
+    // SAFETY: `hdr` is `HDR` bytes, a whole `struct cmsghdr`, aligned for it (the
+    // caller's promise); every bit pattern is a valid `Cmsghdr`.
+    let h = unsafe { hdr.as_ptr().cast::<crate::sys::Cmsghdr>().read() };
+    // A length that does not even fit in usize is certainly past the end.
+    let len = usize::try_from(h.cmsg_len).unwrap_or(usize::MAX);
+    (len, h.cmsg_level, h.cmsg_type)
+}
+
 /// Where the only message of `buf` ends, when it is `level`/`ty` and nothing follows it
 /// but what is shorter than a header (which [`step`] reads as the end): the usual
 /// received control data, read in one step. `end` is `cmsg_len` clamped to `buf`, as
 /// [`step`] clamps it; below `HDR` the header is malformed, and `buf.get(HDR..end)`,
 /// the data, is `None`.
+///
+/// # Safety
+/// `buf` starts at an address aligned for `struct cmsghdr`.
 #[inline(always)]
-pub(super) fn lone(buf: &[u8], level: i32, ty: i32) -> Option<usize> {
-    const KS: usize = size_of::<KernelSize>();
+pub(super) unsafe fn lone(buf: &[u8], level: i32, ty: i32) -> Option<usize> {
     let hdr = buf.first_chunk::<HDR>()?;
-    let (len, _, _) = header(hdr);
-    // `cmsg_level` and `cmsg_type` side by side, compared as one word.
-    let mut want = [0u8; 8];
-    want[..4].copy_from_slice(&level.to_ne_bytes());
-    want[4..].copy_from_slice(&ty.to_ne_bytes());
-    let mut got = [0u8; 8];
-    got.copy_from_slice(&hdr[KS..]);
+    // SAFETY: `hdr` starts `buf`, aligned (the caller's promise).
+    let (len, got_level, got_ty) = unsafe { header_aligned(hdr) };
     // The subtraction cannot wrap: `buf` holds a header.
-    if len < buf.len() - (ALIGN - 1) {
-        return None;
-    }
-    if u64::from_ne_bytes(got) != u64::from_ne_bytes(want) {
+    if len < buf.len() - (ALIGN - 1) || (got_level, got_ty) != (level, ty) {
         return None;
     }
     Some(len.min(buf.len()))
@@ -76,13 +87,30 @@ pub(super) enum Step {
 /// Reads the header at `pos` of `buf` and tells where its data and the next header are.
 #[inline(always)]
 pub(super) fn step(buf: &[u8], pos: usize) -> Step {
+    // SAFETY: reading unaligned has no precondition.
+    unsafe { step_in::<false>(buf, pos) }
+}
+
+/// [`step`], reading the header with aligned loads when `ALIGNED` ([`header_aligned`]).
+///
+/// # Safety
+/// With `ALIGNED`: `buf` starts at an address aligned for `struct cmsghdr`, and `pos` is
+/// 0 or a `next` that a step over `buf` returned (which is aligned, or `buf`'s length).
+#[inline(always)]
+pub(super) unsafe fn step_in<const ALIGNED: bool>(buf: &[u8], pos: usize) -> Step {
     let Some(rest) = buf.get(pos..) else {
         return Step::End;
     };
     let Some(hdr) = rest.first_chunk::<HDR>() else {
         return Step::End;
     };
-    let (len, level, ty) = header(hdr);
+    let (len, level, ty) = if ALIGNED {
+        // SAFETY: `pos` is 0 or an aligned offset of an aligned `buf` (the caller's
+        // promise; a `next` equal to the length leaves no header to read).
+        unsafe { header_aligned(hdr) }
+    } else {
+        header(hdr)
+    };
     if len < HDR {
         return Step::Malformed;
     }

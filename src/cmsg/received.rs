@@ -1,6 +1,6 @@
 //! Control data received from the kernel, with ownership of every fd in it.
 
-use super::parse::{lone, parse_unix_credentials, step, ucred_from, RawCmsg, Step, HDR};
+use super::parse::{lone, parse_unix_credentials, step_in, ucred_from, RawCmsg, Step, HDR};
 use crate::fd::{FromRawFd, OwnedFd, RawFd};
 use crate::sys::{Ucred, SCM_CREDENTIALS, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
 use crate::Error;
@@ -41,6 +41,9 @@ use crate::Error;
 /// # }
 /// ```
 pub struct ReceivedControl<'c> {
+    /// Invariant (`new`'s contract): starts at an address aligned for `struct cmsghdr`,
+    /// so every header a walk reads is aligned, and so is every fd slot (at 4-byte steps
+    /// from an aligned header's data); the walks read them with aligned loads.
     buf: &'c mut [u8],
     /// False once no fd in `buf` can be owned any more (a walk found every `SCM_RIGHTS`
     /// slot taken and no `SCM_PIDFD` message): dropping then has nothing to close.
@@ -90,14 +93,31 @@ pub struct Messages<'m> {
     offset: usize,
 }
 
+/// [`step_in`] with aligned loads, for the walks over a [`ReceivedControl`]'s buffer.
+/// Safe only as this module calls it: `buf` is a `ReceivedControl`'s buffer, or a tail
+/// of it that starts at a `next` of a step, and `pos` is 0 or a `next` of a step over
+/// `buf`.
+#[inline(always)]
+fn step(buf: &[u8], pos: usize) -> Step {
+    // SAFETY: the buffer is aligned (`ReceivedControl`'s invariant), and so is a tail
+    // starting at a `next`, which is aligned or the end.
+    unsafe { step_in::<true>(buf, pos) }
+}
+
+/// Takes the fd in the first 4 bytes of `slot`, which starts 4-aligned (it is in a
+/// `ReceivedControl`'s buffer at a 4-byte step from an aligned header's data).
 #[inline(always)]
 fn take_fd(slot: &mut [u8]) -> Option<OwnedFd> {
     let slot: &mut [u8; 4] = slot.first_chunk_mut()?;
-    let fd = RawFd::from_ne_bytes(*slot);
+    let p = slot.as_mut_ptr().cast::<RawFd>();
+    debug_assert!(p as usize % core::mem::align_of::<RawFd>() == 0);
+    // SAFETY: four bytes, 4-aligned (see above); any bits are an `i32`.
+    let fd = unsafe { p.read() };
     if fd < 0 {
         return None;
     }
-    *slot = (-1i32).to_ne_bytes();
+    // SAFETY: as the read.
+    unsafe { p.write(-1) };
     // SAFETY: `ReceivedControl::new`'s contract: the fds in the buffer were installed by
     // the kernel for us and nobody else owns them; the slot now says -1, so this is the
     // only owner.
@@ -125,6 +145,7 @@ impl<'m> Iterator for Messages<'m> {
     type Item = Result<Message<'m>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: `rest` is the buffer or a tail of it from a `next`.
         match step(self.rest, 0) {
             Step::End => None,
             Step::Malformed => {
@@ -175,9 +196,10 @@ impl<'m> Iterator for Messages<'m> {
 /// Calls `f(fd, is_rights)` with every fd still in the `SCM_RIGHTS` and `SCM_PIDFD`
 /// messages of `buf`, in order, marking each slot -1. Stops where [`Messages`] does. One
 /// walk with [`step`], no [`Message`] built (no credentials parsed, no error values):
-/// what `Drop` and `recv_fds` need, in far less code.
+/// what `Drop` and `recv_fds` need, in far less code. `buf` is a `ReceivedControl`'s.
 fn each_fd(buf: &mut [u8], mut f: impl FnMut(OwnedFd, bool)) {
     let mut pos = 0;
+    // The step: `buf` is a `ReceivedControl`'s, `pos` 0 or a `next`.
     while let Step::Msg {
         level,
         ty,
@@ -187,12 +209,14 @@ fn each_fd(buf: &mut [u8], mut f: impl FnMut(OwnedFd, bool)) {
         ..
     } = step(buf, pos)
     {
+        // `step` keeps both ends within `buf`; `get_mut` says so without a panic path.
         let data = match (level, ty) {
-            (SOL_SOCKET, SCM_RIGHTS) => &mut buf[data_start..data_end],
+            (SOL_SOCKET, SCM_RIGHTS) => buf.get_mut(data_start..data_end),
             // One fd, as `PidfdSlot` reads it.
-            (SOL_SOCKET, SCM_PIDFD) => &mut buf[data_start..data_end.min(data_start + 4)],
-            _ => &mut [],
-        };
+            (SOL_SOCKET, SCM_PIDFD) => buf.get_mut(data_start..data_end.min(data_start + 4)),
+            _ => None,
+        }
+        .unwrap_or_default();
         for slot in data.chunks_exact_mut(4) {
             if let Some(fd) = take_fd(slot) {
                 f(fd, ty == SCM_RIGHTS);
@@ -220,9 +244,12 @@ impl<'c> ReceivedControl<'c> {
     ///
     /// # Safety
     /// Every fd in `SCM_RIGHTS` and `SCM_PIDFD` messages in `buf` is open and owned by
-    /// nobody else (the kernel installed it for this receive), or is -1.
+    /// nobody else (the kernel installed it for this receive), or is -1; and `buf`, unless
+    /// empty, starts at an address aligned for `struct cmsghdr` (`align_of::<usize>()`),
+    /// as a [`CmsgBuf`](super::CmsgBuf)'s bytes do and as `recvmsg` needs anyway.
     #[inline]
     pub unsafe fn new(buf: &'c mut [u8]) -> Self {
+        debug_assert!(buf.is_empty() || super::is_aligned(buf));
         // Until a walk shows otherwise (an empty buffer's walk ends at once).
         Self { buf, may_own: true }
     }
@@ -250,7 +277,8 @@ impl<'c> ReceivedControl<'c> {
         let mut rest: &mut [u8] = self.buf;
         let mut slots: &mut [u8] = &mut [];
         // The usual case, read in one step: the only message passes fds.
-        if let Some(end) = lone(rest, SOL_SOCKET, SCM_RIGHTS).filter(|&end| end >= HDR) {
+        // SAFETY: the buffer is aligned (the invariant).
+        if let Some(end) = unsafe { lone(rest, SOL_SOCKET, SCM_RIGHTS) }.filter(|&end| end >= HDR) {
             slots = &mut core::mem::take(&mut rest)[HDR..end];
         }
         TakeFds {
@@ -266,7 +294,8 @@ impl<'c> ReceivedControl<'c> {
     pub fn credentials(&mut self) -> Option<Ucred> {
         // The usual case, in one step: the credentials are the only message, so nothing
         // is left to close.
-        if let Some(end) = lone(self.buf, SOL_SOCKET, SCM_CREDENTIALS) {
+        // SAFETY: the buffer is aligned (the invariant).
+        if let Some(end) = unsafe { lone(self.buf, SOL_SOCKET, SCM_CREDENTIALS) } {
             self.may_own = false;
             return self.buf.get(HDR..end).and_then(ucred_from);
         }
@@ -275,6 +304,7 @@ impl<'c> ReceivedControl<'c> {
         let mut found = None;
         let mut holds_fds = false;
         let mut pos = 0;
+        // The step: over the buffer, `pos` 0 or a `next`.
         while let Step::Msg {
             level,
             ty,
@@ -337,6 +367,7 @@ impl<'a> TakeFds<'a> {
     /// [`Messages`] ends too).
     #[inline(always)]
     fn next_rights(&mut self) -> Option<&'a mut [u8]> {
+        // The step: `rest` is the buffer or a tail of it from a `next`.
         while let Step::Msg {
             level,
             ty,

@@ -70,20 +70,6 @@ pub(crate) fn value_of<'e>(entry: &'e [u8], key: &[u8]) -> Option<&'e [u8]> {
     }
 }
 
-/// Writes `n` in decimal at the end of `out`; returns the digits.
-pub(crate) fn decimal(mut n: u64, out: &mut [u8; 20]) -> &[u8] {
-    let mut start = out.len();
-    loop {
-        start -= 1;
-        out[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &out[start..]
-}
-
 /// Parses a decimal number of ASCII digits only (no sign, no spaces), at most `max`.
 pub(crate) fn parse_decimal(s: &[u8], max: u64) -> Option<u64> {
     if s.is_empty() {

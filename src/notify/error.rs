@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::MessageError;
+use super::{FieldError, MessageError};
 use crate::Errno;
 
 /// An error of the notification protocol, on the service or the manager side.
@@ -11,9 +11,9 @@ use crate::Errno;
 pub enum NotifyError {
     /// `NOTIFY_SOCKET` is set but empty, or is `@` with no name after it.
     EmptySocketName,
-    /// `NOTIFY_SOCKET` is neither an absolute path (`/...`) nor an abstract name
-    /// (`@...`): a relative path, or an address family baremsg does not speak (such as
-    /// systemd's `vsock:`).
+    /// `NOTIFY_SOCKET` is neither an absolute path (`/...`), nor an abstract name
+    /// (`@...`), nor a vsock address (`vsock:...`): a relative path, or an address family
+    /// systemd does not speak either.
     RelativeSocketPath,
     /// `NOTIFY_SOCKET` names a socket too long for `sun_path`.
     SocketNameTooLong {
@@ -52,9 +52,44 @@ pub enum NotifyError {
         /// [`Notification::check_sender`](super::Notification::check_sender)).
         actual: Option<i32>,
     },
+    /// A message from a process the access policy does not let notify
+    /// ([`NotifyAccess`](super::NotifyAccess)). Its fds were closed.
+    NotAllowed {
+        /// The sender's pid from its credentials (`None`: none arrived).
+        actual: Option<i32>,
+    },
     /// The socket has no address to hand to a child in `NOTIFY_SOCKET` (it is unnamed,
     /// or its abstract name holds a NUL byte).
     NoSocketAddress,
+    /// A vsock `NOTIFY_SOCKET` (`vsock:CID:PORT`, ...) that is malformed.
+    InvalidVsockAddress {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Fds or explicit credentials asked to go to a vsock manager: `AF_VSOCK` carries
+    /// neither.
+    VsockCannotCarry,
+    /// A field whose value its key does not take (received, or given to a helper).
+    InvalidField(FieldError),
+    /// `WATCHDOG_USEC` is not a decimal number of microseconds, or is 0 or 2^64-1
+    /// (`sd_watchdog_enabled` refuses those: `EINVAL`).
+    InvalidWatchdogUsec,
+    /// `WATCHDOG_PID` is not a positive decimal pid.
+    InvalidWatchdogPid,
+    /// `MAINPIDFD=1` came with another number of fds than exactly one.
+    MainPidFdCount(usize),
+    /// The fd that came with `MAINPIDFD=1` is not a pidfd.
+    NotAPidfd,
+    /// The main process a notification names has exited already (`ESRCH`).
+    MainPidGone,
+    /// `MAINPIDFDID=` names another process than the one `MAINPID=` or the pidfd
+    /// refers to now.
+    MainPidFdIdMismatch {
+        /// The id the message gives.
+        expected: u64,
+        /// The id of the process found.
+        actual: u64,
+    },
     /// Any other failure of the socket layer.
     Sys(crate::Error),
 }
@@ -66,9 +101,13 @@ impl NotifyError {
             NotifyError::Send(e) => e,
             NotifyError::Sys(e) => e.errno(),
             NotifyError::BarrierTimeout => Errno::ETIMEDOUT,
-            NotifyError::WrongSender { .. } => Errno::EPERM,
+            NotifyError::WrongSender { .. } | NotifyError::NotAllowed { .. } => Errno::EPERM,
             NotifyError::InvalidMessage(MessageError::TooLong { .. }) => Errno::EMSGSIZE,
             NotifyError::NoSocketAddress => Errno::EADDRNOTAVAIL,
+            NotifyError::VsockCannotCarry => Errno::EOPNOTSUPP,
+            NotifyError::MainPidGone => Errno::ESRCH,
+            NotifyError::NotAPidfd => Errno::EBADF,
+            NotifyError::MainPidFdIdMismatch { .. } => Errno::ESRCH,
             _ => Errno::EINVAL,
         }
     }
@@ -135,9 +174,44 @@ impl fmt::Display for NotifyError {
                     "notification without credentials, expected pid {expected}; its fds were closed"
                 ),
             },
+            NotifyError::NotAllowed { actual } => match actual {
+                Some(pid) => write!(
+                    f,
+                    "notification from pid {pid}, which the access policy does not allow; its \
+                     fds were closed"
+                ),
+                None => f.write_str(
+                    "notification without credentials, which the access policy does not allow; \
+                     its fds were closed",
+                ),
+            },
             NotifyError::NoSocketAddress => {
                 f.write_str("the notification socket has no address to give to a child")
             }
+            NotifyError::InvalidVsockAddress { reason } => {
+                write!(f, "NOTIFY_SOCKET is not a valid vsock address: {reason}")
+            }
+            NotifyError::VsockCannotCarry => f.write_str(
+                "fds and credentials cannot be sent to a vsock NOTIFY_SOCKET (AF_VSOCK carries neither)",
+            ),
+            NotifyError::InvalidField(e) => fmt::Display::fmt(&e, f),
+            NotifyError::InvalidWatchdogUsec => f.write_str(
+                "WATCHDOG_USEC is not a decimal number of microseconds other than 0 and 2^64-1",
+            ),
+            NotifyError::InvalidWatchdogPid => {
+                f.write_str("WATCHDOG_PID is not a positive decimal pid")
+            }
+            NotifyError::MainPidFdCount(n) => {
+                write!(f, "MAINPIDFD=1 takes exactly one fd, the pidfd; {n} came")
+            }
+            NotifyError::NotAPidfd => f.write_str("the fd sent with MAINPIDFD=1 is not a pidfd"),
+            NotifyError::MainPidGone => {
+                f.write_str("the main process the notification names has exited")
+            }
+            NotifyError::MainPidFdIdMismatch { expected, actual } => write!(
+                f,
+                "MAINPIDFDID={expected} but the process found has pidfd id {actual}"
+            ),
             NotifyError::Sys(e) => fmt::Display::fmt(&e, f),
         }
     }

@@ -45,6 +45,66 @@ use crate::{Errno, Error};
 pub struct NotifyListener {
     sock: UnixDatagram,
     pidfds: bool,
+    refusal: Option<FdRefusal>,
+}
+
+/// How a listener that takes no fds ([`NotifyListener::refuse_fds`]) keeps them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FdRefusal {
+    /// The kernel refuses them (`SO_PASSRIGHTS` off, Linux 6.16+): a sender's `sendmsg`
+    /// with `SCM_RIGHTS` fails with `EPERM`, and no fd is ever installed here.
+    Kernel,
+    /// The kernel does not know `SO_PASSRIGHTS` (`ENOPROTOOPT`/`EINVAL`: before 6.16, or
+    /// an emulator): fds that come are installed (close-on-exec) and closed on receipt,
+    /// and [`Notification::fds_truncated`] says some came.
+    Closed,
+}
+
+/// Which processes may notify, as systemd's `NotifyAccess=`: see
+/// [`NotifyListener::recv_with_access`]. Checks by pidfd where the kernel passes one
+/// (same process, not same number), as [`Notification::check_sender_pidfd`] does.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum NotifyAccess<'a> {
+    /// Nobody (`NotifyAccess=none`): every message is refused.
+    None,
+    /// The main process only (`NotifyAccess=main`, systemd's default).
+    Main(Process<'a>),
+    /// Any of these processes: the service's processes the manager tracks (its main
+    /// and control processes for `NotifyAccess=exec`; every member of its cgroup, read
+    /// from `cgroup.procs`, for systemd's `NotifyAccess=all`).
+    Service(&'a [Process<'a>]),
+    /// A process the caller's function accepts, given the sender's pid and its pidfd if
+    /// one came (say, one whose parent chain, read from `/proc`, leads to the main
+    /// process). Nothing is checked but what the function checks.
+    Check(&'a dyn Fn(i32, Option<BorrowedFd<'_>>) -> bool),
+    /// Any process that can reach the socket.
+    All,
+}
+
+impl fmt::Debug for NotifyAccess<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotifyAccess::None => f.write_str("None"),
+            NotifyAccess::Main(p) => f.debug_tuple("Main").field(p).finish(),
+            NotifyAccess::Service(ps) => f.debug_tuple("Service").field(ps).finish(),
+            NotifyAccess::Check(_) => f.write_str("Check(..)"),
+            NotifyAccess::All => f.write_str("All"),
+        }
+    }
+}
+
+/// A process a manager tracks: its pid and, where it has one, its pidfd (taken while
+/// the process was known to be it: [`Spawned::pidfd`](crate::activation::Spawned::pidfd),
+/// or `pidfd_open` of an unreaped child).
+#[derive(Clone, Copy, Debug)]
+pub struct Process<'a> {
+    /// Its pid.
+    pub pid: i32,
+    /// Its pidfd: with one, a message is accepted only from this very process (on
+    /// pidfs, Linux 6.9+, even once it has been reaped); without, as
+    /// [`Notification::check_sender`] checks.
+    pub pidfd: Option<BorrowedFd<'a>>,
 }
 
 impl NotifyListener {
@@ -63,7 +123,34 @@ impl NotifyListener {
             Err(Error::Os(Errno::ENOPROTOOPT | Errno::EINVAL)) => false,
             Err(e) => return Err(e.into()),
         };
-        Ok(Self { sock, pidfds })
+        Ok(Self {
+            sock,
+            pidfds,
+            refusal: None,
+        })
+    }
+
+    /// Makes the socket take no fds, for a manager that stores none (no `FDSTORE=`):
+    /// `SO_PASSRIGHTS` off where the kernel has it (Linux 6.16+), so senders' fds are
+    /// refused before they are ever installed in this process; otherwise every fd that
+    /// comes is closed on receipt. Returns which ([`FdRefusal`]).
+    ///
+    /// With [`FdRefusal::Kernel`], a service's `BARRIER=1`, which travels with an fd,
+    /// fails at its `sendmsg` (`EPERM`; libsystemd's `sd_notify_barrier` returns it), as
+    /// does `FDSTORE=1`: refuse fds only for services that use neither.
+    pub fn refuse_fds(&mut self) -> Result<FdRefusal, NotifyError> {
+        let how = match crate::unix::sockopt::set(self.sock.as_fd(), sys::SO_PASSRIGHTS, 0i32) {
+            Ok(()) => FdRefusal::Kernel,
+            Err(Error::Os(Errno::ENOPROTOOPT | Errno::EINVAL)) => FdRefusal::Closed,
+            Err(e) => return Err(e.into()),
+        };
+        self.refusal = Some(how);
+        Ok(how)
+    }
+
+    /// How fds are refused, if [`refuse_fds`](Self::refuse_fds) was called.
+    pub fn fd_refusal(&self) -> Option<FdRefusal> {
+        self.refusal
     }
 
     /// The socket, to set timeouts or nonblocking mode, or poll it.
@@ -116,7 +203,7 @@ impl NotifyListener {
                 match msg {
                     Ok(Message::Rights(rights)) => {
                         for fd in rights {
-                            match fds.get_mut(count) {
+                            match fds.get_mut(count).filter(|_| self.refusal.is_none()) {
                                 Some(slot) => {
                                     *slot = Some(fd);
                                     count += 1;
@@ -170,6 +257,16 @@ impl NotifyListener {
         pid: i32,
     ) -> Result<Notification<'b, FDS>, NotifyError> {
         self.recv(buf)?.check_sender(pid)
+    }
+
+    /// [`recv`](Self::recv), refusing a message from a process `access` does not allow
+    /// ([`Notification::check_access`]); the refused message's fds are closed.
+    pub fn recv_with_access<'b, const FDS: usize>(
+        &self,
+        buf: &'b mut [u8],
+        access: &NotifyAccess<'_>,
+    ) -> Result<Notification<'b, FDS>, NotifyError> {
+        self.recv(buf)?.check_access(access)
     }
 
     /// [`recv`](Self::recv), refusing with [`NotifyError::WrongSender`] a message that
@@ -283,12 +380,49 @@ impl<'b, const FDS: usize> Notification<'b, FDS> {
         self.check(pid, Some(pidfd))
     }
 
-    fn check(self, pid: i32, expected: Option<BorrowedFd<'_>>) -> Result<Self, NotifyError> {
-        let same = match (self.sender_is(pid), &self.pidfd) {
+    /// This notification if `access` lets its sender notify; otherwise
+    /// [`NotifyError::WrongSender`] (for [`NotifyAccess::Main`]) or
+    /// [`NotifyError::NotAllowed`], and its fds are closed. Each [`Process`] is checked
+    /// as [`check_sender_pidfd`](Self::check_sender_pidfd) checks (with its pidfd) or
+    /// [`check_sender`](Self::check_sender) (without): a message whose credentials name a
+    /// tracked pid but whose pidfd shows another process (an earlier one that had the
+    /// pid, since reaped) is refused.
+    pub fn check_access(self, access: &NotifyAccess<'_>) -> Result<Self, NotifyError> {
+        let allowed = match *access {
+            NotifyAccess::All => true,
+            NotifyAccess::None => false,
+            NotifyAccess::Main(p) => return self.check(p.pid, p.pidfd),
+            NotifyAccess::Service(procs) => {
+                let mut found = false;
+                for p in procs.iter().filter(|p| self.sender_is(p.pid)) {
+                    if self.is_from(p.pid, p.pidfd)? {
+                        found = true;
+                        break;
+                    }
+                }
+                found
+            }
+            NotifyAccess::Check(f) => self.sender_pid().is_some_and(|pid| f(pid, self.pidfd())),
+        };
+        if allowed {
+            Ok(self)
+        } else {
+            Err(NotifyError::NotAllowed {
+                actual: self.sender_pid(),
+            })
+        }
+    }
+
+    fn is_from(&self, pid: i32, expected: Option<BorrowedFd<'_>>) -> Result<bool, NotifyError> {
+        Ok(match (self.sender_is(pid), &self.pidfd) {
             (false, _) => false,
             (true, None) => true,
             (true, Some(sent)) => super::sender::is_expected(sent.as_fd(), pid, expected)?,
-        };
+        })
+    }
+
+    fn check(self, pid: i32, expected: Option<BorrowedFd<'_>>) -> Result<Self, NotifyError> {
+        let same = self.is_from(pid, expected)?;
         if same {
             Ok(self)
         } else {

@@ -7,14 +7,22 @@
 //! each with the sender's credentials, so the manager knows which process spoke.
 //!
 //! - Service side: [`notify`] (one call: find the socket, send, or report that there is
-//!   no manager), [`NotifySocket`] (the socket `NOTIFY_SOCKET` names, and typed helpers:
+//!   no manager), [`NotifySocket`] (the socket `NOTIFY_SOCKET` names, a Unix one or a
+//!   [`VsockAddr`], and a typed helper for every field of systemd 259:
 //!   [`ready`](NotifySocket::ready), [`status`](NotifySocket::status),
 //!   [`reloading`](NotifySocket::reloading), [`store_fds`](NotifySocket::store_fds),
-//!   [`barrier`](NotifySocket::barrier), ...).
+//!   [`barrier`](NotifySocket::barrier), [`watchdog_trigger`](NotifySocket::watchdog_trigger),
+//!   [`extend_timeout_usec`](NotifySocket::extend_timeout_usec),
+//!   [`main_pidfd`](NotifySocket::main_pidfd), ...); [`watchdog_enabled`]
+//!   (`sd_watchdog_enabled(3)`).
 //! - Manager side: [`NotifyListener`] (the socket, with `SO_PASSCRED` and
 //!   `SO_PASSPIDFD`), [`Notification`] (one message, its fields, credentials, pidfd and
-//!   fds, all owned), [`NotifyEnv`] (the `NOTIFY_SOCKET=` entry for a child).
-//! - Messages: [`parse`] checks one and yields its fields; [`MAX_MESSAGE`].
+//!   fds, all owned; [`typed_fields`](Notification::typed_fields),
+//!   [`take_main_pidfd`](Notification::take_main_pidfd)), [`NotifyEnv`] (the
+//!   `NOTIFY_SOCKET=` entry for a child).
+//! - Messages: [`parse`] checks one and yields its fields; [`parse_field`] types one as
+//!   systemd 259 reads it ([`Field`], [`FieldError`]); [`MAX_MESSAGE`]. Numbers for a
+//!   message without allocation: [`crate::fmt`].
 //! - The environment comes as the caller has it: `KEY=VALUE` byte strings, such as the
 //!   [`Envp`] a freestanding `_start` receives. With the `std` feature,
 //!   `notify_std` and `NotifySocket::from_std_env` read `std::env`.
@@ -32,20 +40,31 @@
 
 mod env;
 mod error;
+mod fields;
 mod listener;
 mod message;
 mod sender;
 mod service;
+mod vsock;
+mod watchdog;
 
 pub use env::{var, Envp};
 pub use error::NotifyError;
-pub use listener::{Notification, NotifyEnv, NotifyListener};
+pub use fields::{parse_field, Field, FieldError, NotifyAccessValue, Typed, ERRNO_MAX};
+pub use listener::{FdRefusal, Notification, NotifyAccess, NotifyEnv, NotifyListener, Process};
 pub use message::{parse, Fields, MessageError, MAX_MESSAGE};
 #[cfg(feature = "std")]
 pub use service::notify_std;
-pub use service::{is_valid_fd_name, notify, NotifySocket, DEFAULT_BARRIER_TIMEOUT, MAX_PARTS};
+pub use service::{
+    is_valid_fd_name, notify, NotifyAddr, NotifySocket, DEFAULT_BARRIER_TIMEOUT, MAX_PARTS,
+};
+pub use vsock::{VsockAddr, VsockType};
+#[cfg(feature = "std")]
+pub use watchdog::watchdog_enabled_std;
+pub use watchdog::{watchdog_enabled, WATCHDOG_PID, WATCHDOG_USEC};
 
-pub(crate) use env::{decimal, parse_decimal, value_of};
+pub(crate) use crate::fmt::decimal;
+pub(crate) use env::{parse_decimal, value_of};
 
 /// The variable that names the manager's socket.
 pub const ENV_VAR: &str = "NOTIFY_SOCKET";

@@ -13,7 +13,7 @@
 
 use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use crate::notify::decimal;
-use crate::sys::{self, Statfs, Statx};
+use crate::sys::{self, Statfs};
 use crate::Errno;
 
 /// What `/proc/self/fdinfo` says of a pidfd's process.
@@ -88,19 +88,7 @@ fn pidfs_id(pidfd: BorrowedFd<'_>) -> Option<(u32, u32, u64)> {
     if fs.f_type != sys::PIDFS_MAGIC {
         return None;
     }
-    let mut st = Statx::default();
-    // SAFETY: an empty NUL-terminated path with AT_EMPTY_PATH: the fd itself; `st` is
-    // writable.
-    unsafe {
-        sys::statx(
-            pidfd.as_raw_fd(),
-            c"".as_ptr().cast(),
-            sys::AT_EMPTY_PATH,
-            sys::STATX_INO,
-            &mut st,
-        )
-    }
-    .ok()?;
+    let st = sys::fstatx(pidfd.as_raw_fd(), sys::STATX_INO).ok()?;
     (st.stx_mask & sys::STATX_INO != 0).then_some((st.stx_dev_major, st.stx_dev_minor, st.stx_ino))
 }
 

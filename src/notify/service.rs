@@ -2,11 +2,14 @@
 
 use core::time::Duration;
 
-use super::env::{decimal, var};
+use super::env::var;
 use super::message::{Checker, MessageError, MAX_MESSAGE};
+use super::vsock::VsockAddr;
+use super::NotifyAccessValue;
 use super::{monotonic_usec, NotifyError, ENV_VAR};
 use crate::cmsg::{space_for_credentials, space_for_fds, CmsgBuf, Cmsgs, SPACE_MAX};
 use crate::fd::{self, AsFd, AsRawFd, BorrowedFd};
+use crate::fmt::{decimal, Decimal};
 use crate::io::IoSlice;
 use crate::sys::{self, Ucred, SUN_PATH_LEN};
 use crate::unix::{UnixAddr, UnixDatagram};
@@ -20,20 +23,23 @@ pub const MAX_PARTS: usize = 8;
 pub const DEFAULT_BARRIER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The manager's notification socket, as `NOTIFY_SOCKET` names it: where a service sends
-/// `READY=1` and the rest.
+/// `READY=1` and the rest. A Unix socket, or a vsock address (see [`VsockAddr`] for how
+/// those are sent to).
 ///
-/// Each send opens a fresh datagram socket, sends one message to this address and closes
+/// Each send to a Unix socket opens a fresh datagram socket, sends one message to this address and closes
 /// it again, as `sd_notify(3)` does: nothing stays open between sends. Sends block if
 /// the manager's receive queue is full. The kernel attaches the sender's credentials
 /// itself when the manager asked for them (`SO_PASSCRED`), which is how the manager
 /// learns who sent what.
 ///
 /// ```
-/// use baremsg::notify::{NotifyError, NotifySocket};
+/// use baremsg::notify::{NotifyError, NotifySocket, VsockType};
 ///
 /// # fn main() -> Result<(), NotifyError> {
 /// let s = NotifySocket::parse(b"@manager")?;
-/// assert_eq!(s.addr().as_abstract(), Some(&b"manager"[..]));
+/// assert_eq!(s.addr().and_then(|a| a.as_abstract()), Some(&b"manager"[..]));
+/// let v = NotifySocket::parse(b"vsock-stream:host:9")?.vsock().copied().unwrap();
+/// assert_eq!((v.cid, v.port, v.ty), (2, 9, VsockType::Stream));
 /// assert_eq!(NotifySocket::parse(b"run/notify"), Err(NotifyError::RelativeSocketPath));
 /// // No NOTIFY_SOCKET: not started by a manager, nothing to do.
 /// assert_eq!(NotifySocket::from_env([&b"PATH=/bin"[..]])?, None);
@@ -42,7 +48,17 @@ pub const DEFAULT_BARRIER_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotifySocket {
-    addr: UnixAddr,
+    target: NotifyAddr,
+}
+
+/// Where `NOTIFY_SOCKET` points: a Unix socket, or a vsock address (see
+/// [`VsockAddr`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyAddr {
+    /// A path or an abstract name.
+    Unix(UnixAddr),
+    /// `vsock:CID:PORT` and its typed forms.
+    Vsock(VsockAddr),
 }
 
 /// Sends `state` to the socket `NOTIFY_SOCKET` names in `env`: `Ok(true)` once sent,
@@ -81,10 +97,16 @@ pub fn is_valid_fd_name(name: &[u8]) -> bool {
 }
 
 impl NotifySocket {
-    /// Parses a `NOTIFY_SOCKET` value: an absolute path, or an abstract name written
-    /// with a leading `@`.
+    /// Parses a `NOTIFY_SOCKET` value: an absolute path, an abstract name written
+    /// with a leading `@`, or a vsock address (`vsock:CID:PORT`, `vsock-dgram:`,
+    /// `vsock-seqpacket:`, `vsock-stream:`; see [`VsockAddr::parse`]).
     pub fn parse(value: &[u8]) -> Result<Self, NotifyError> {
         const MAX: usize = SUN_PATH_LEN - 1;
+        if let Some(v) = VsockAddr::parse(value)? {
+            return Ok(Self {
+                target: NotifyAddr::Vsock(v),
+            });
+        }
         let (name, is_abstract) = match value {
             [] | [b'@'] => return Err(NotifyError::EmptySocketName),
             [b'@', name @ ..] => (name, true),
@@ -105,7 +127,9 @@ impl NotifySocket {
         } else {
             UnixAddr::from_path(name)
         }?;
-        Ok(Self { addr })
+        Ok(Self {
+            target: NotifyAddr::Unix(addr),
+        })
     }
 
     /// The socket `NOTIFY_SOCKET` names in `env` (`KEY=VALUE` entries; the first
@@ -129,12 +153,37 @@ impl NotifySocket {
 
     /// A socket at `addr`.
     pub fn from_addr(addr: UnixAddr) -> Self {
-        Self { addr }
+        Self {
+            target: NotifyAddr::Unix(addr),
+        }
     }
 
-    /// The manager's address.
-    pub fn addr(&self) -> &UnixAddr {
-        &self.addr
+    /// A manager at vsock address `addr`.
+    pub fn from_vsock(addr: VsockAddr) -> Self {
+        Self {
+            target: NotifyAddr::Vsock(addr),
+        }
+    }
+
+    /// Where the manager is.
+    pub fn target(&self) -> &NotifyAddr {
+        &self.target
+    }
+
+    /// The manager's Unix address; `None` for a vsock one.
+    pub fn addr(&self) -> Option<&UnixAddr> {
+        match &self.target {
+            NotifyAddr::Unix(a) => Some(a),
+            NotifyAddr::Vsock(_) => None,
+        }
+    }
+
+    /// The manager's vsock address; `None` for a Unix one.
+    pub fn vsock(&self) -> Option<&VsockAddr> {
+        match &self.target {
+            NotifyAddr::Vsock(v) => Some(v),
+            NotifyAddr::Unix(_) => None,
+        }
     }
 
     /// Sends `state`, one or more `KEY=VALUE` lines, as one datagram. It is checked
@@ -215,8 +264,24 @@ impl NotifySocket {
         enc.push_rights(fds)?;
         let cmsgs: Cmsgs<'_, '_> = enc.finish();
 
+        let addr = match &self.target {
+            NotifyAddr::Unix(addr) => addr,
+            NotifyAddr::Vsock(v) => {
+                if !fds.is_empty() || cred.is_some() {
+                    return Err(NotifyError::VsockCannotCarry);
+                }
+                let mut whole = [0u8; MAX_MESSAGE];
+                let mut at = 0;
+                for part in parts {
+                    // The length was checked against MAX_MESSAGE above.
+                    whole[at..at + part.len()].copy_from_slice(part);
+                    at += part.len();
+                }
+                return v.send(&whole[..at]);
+            }
+        };
         let sock = UnixDatagram::unbound()?;
-        match sock.send_msg_to(&iov[..parts.len()], &cmsgs, &self.addr) {
+        match sock.send_msg_to(&iov[..parts.len()], &cmsgs, addr) {
             Ok(_) => Ok(()),
             Err(crate::Error::Os(e)) => Err(NotifyError::Send(e)),
             Err(e) => Err(e.into()),
@@ -275,6 +340,121 @@ impl NotifySocket {
         self.send_parts(&[b"ERRNO=", n], &[])
     }
 
+    /// `WATCHDOG=trigger`: asks the manager to act as if the watchdog had timed out
+    /// (systemd 243+).
+    pub fn watchdog_trigger(&self) -> Result<(), NotifyError> {
+        self.send(b"WATCHDOG=trigger")
+    }
+
+    /// `WATCHDOG_USEC=usec`: the watchdog timeout from now on, in microseconds
+    /// (systemd 233+; a manager resets its timer to it).
+    pub fn watchdog_usec(&self, usec: u64) -> Result<(), NotifyError> {
+        let n = Decimal::from(usec);
+        self.send_parts(&[b"WATCHDOG_USEC=", n.as_bytes()], &[])
+    }
+
+    /// `EXTEND_TIMEOUT_USEC=usec`: asks for `usec` more microseconds, from now, before
+    /// the start-up, run-time or stop timeout under way fires (systemd 236+). Send it
+    /// again before that time runs out to extend once more.
+    pub fn extend_timeout_usec(&self, usec: u64) -> Result<(), NotifyError> {
+        let n = Decimal::from(usec);
+        self.send_parts(&[b"EXTEND_TIMEOUT_USEC=", n.as_bytes()], &[])
+    }
+
+    /// `NOTIFYACCESS=`: who may send notifications for this service from now on
+    /// (systemd 254+).
+    pub fn notify_access(&self, access: NotifyAccessValue) -> Result<(), NotifyError> {
+        self.send_parts(&[b"NOTIFYACCESS=", access.as_bytes()], &[])
+    }
+
+    /// `EXIT_STATUS=status`: the exit status the manager is to report for the service
+    /// (systemd 254+; used by `systemd-vmspawn` and `systemd-nspawn` for the payload's).
+    pub fn exit_status(&self, status: u8) -> Result<(), NotifyError> {
+        let n = Decimal::from(status);
+        self.send_parts(&[b"EXIT_STATUS=", n.as_bytes()], &[])
+    }
+
+    /// `VARLINKERROR=name`: the service failed with this Varlink error name (systemd
+    /// 257+). It must hold no newline and not be empty.
+    pub fn varlink_error(&self, name: &[u8]) -> Result<(), NotifyError> {
+        self.error_name("VARLINKERROR", "a Varlink error name", name)
+    }
+
+    /// `BUSERROR=name`: the service failed with this D-Bus error name. It must hold no
+    /// newline and not be empty.
+    pub fn bus_error(&self, name: &[u8]) -> Result<(), NotifyError> {
+        self.error_name("BUSERROR", "a D-Bus error name", name)
+    }
+
+    fn error_name(
+        &self,
+        key: &'static str,
+        expected: &'static str,
+        name: &[u8],
+    ) -> Result<(), NotifyError> {
+        check_value(name)?;
+        if name.is_empty() {
+            return Err(NotifyError::InvalidField(super::FieldError {
+                key,
+                expected,
+            }));
+        }
+        self.send_parts(&[key.as_bytes(), b"=", name], &[])
+    }
+
+    /// `MAINPIDFD=1` with `pidfd`: the service's main process is the one `pidfd` refers
+    /// to (systemd 257+), which a reused pid cannot be mistaken for. The message carries
+    /// that one fd.
+    pub fn main_pidfd(&self, pidfd: BorrowedFd<'_>) -> Result<(), NotifyError> {
+        self.send_parts(&[b"MAINPIDFD=1"], &[pidfd])
+    }
+
+    /// `MAINPID=pid` and `MAINPIDFDID=id`: the main process is `pid`, and the manager
+    /// may check that the process with that number is the one whose pidfs id is `id`
+    /// (see [`pidfd_id`](crate::process::pidfd_id)).
+    pub fn main_pid_with_id(&self, pid: i32, id: u64) -> Result<(), NotifyError> {
+        if pid <= 0 {
+            return Err(NotifyError::InvalidPid(pid));
+        }
+        let (pid, id) = (Decimal::from(pid), Decimal::from(id));
+        self.send_parts(
+            &[
+                b"MAINPID=",
+                pid.as_bytes(),
+                b"\nMAINPIDFDID=",
+                id.as_bytes(),
+            ],
+            &[],
+        )
+    }
+
+    /// `RESTART_RESET=1`: resets the manager's restart counter for the service (what
+    /// `RestartSteps=` grows with; systemd 258+).
+    pub fn restart_reset(&self) -> Result<(), NotifyError> {
+        self.send(b"RESTART_RESET=1")
+    }
+
+    /// `FDSTOREREMOVE=1` with `FDNAME=name`: asks the manager to close the fds it keeps
+    /// under `name` (systemd 236+). The name must pass [`is_valid_fd_name`].
+    pub fn remove_stored_fds(&self, name: &[u8]) -> Result<(), NotifyError> {
+        if !is_valid_fd_name(name) {
+            return Err(NotifyError::InvalidFdName);
+        }
+        self.send_parts(&[b"FDSTOREREMOVE=1\nFDNAME=", name], &[])
+    }
+
+    /// [`store_fds`](Self::store_fds) with `FDPOLL=0` (systemd 246+): the manager does
+    /// not poll the fds and drop them when they hang up or fail, for fds that are
+    /// expected to (a connection the service will resume, a pipe whose other end is
+    /// closed).
+    pub fn store_fds_unpolled(
+        &self,
+        name: Option<&[u8]>,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<(), NotifyError> {
+        self.store(b"FDSTORE=1\nFDPOLL=0", name, fds)
+    }
+
     /// `FDSTORE=1` (with `FDNAME=name` if given): hands `fds` to the manager to keep
     /// across restarts. The name must pass [`is_valid_fd_name`].
     pub fn store_fds(
@@ -282,13 +462,22 @@ impl NotifySocket {
         name: Option<&[u8]>,
         fds: &[BorrowedFd<'_>],
     ) -> Result<(), NotifyError> {
+        self.store(b"FDSTORE=1", name, fds)
+    }
+
+    fn store(
+        &self,
+        head: &[u8],
+        name: Option<&[u8]>,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<(), NotifyError> {
         if fds.is_empty() {
             return Err(NotifyError::NoFds);
         }
         match name {
-            None => self.send_parts(&[b"FDSTORE=1"], fds),
+            None => self.send_parts(&[head], fds),
             Some(name) if is_valid_fd_name(name) => {
-                self.send_parts(&[b"FDSTORE=1\nFDNAME=", name], fds)
+                self.send_parts(&[head, b"\nFDNAME=", name], fds)
             }
             Some(_) => Err(NotifyError::InvalidFdName),
         }

@@ -101,6 +101,8 @@ pub const SO_PROTOCOL: i32 = 38;
 pub const SO_DOMAIN: i32 = 39;
 pub const SO_PASSPIDFD: i32 = 76;
 pub const SO_PEERPIDFD: i32 = 77;
+/// Linux 6.16: with 0, `SCM_RIGHTS` sent to the socket is refused (`EPERM` to the sender).
+pub const SO_PASSRIGHTS: i32 = 83;
 pub const SHUT_RD: i32 = 0;
 pub const SHUT_WR: i32 = 1;
 pub const SHUT_RDWR: i32 = 2;
@@ -176,4 +178,23 @@ pub const WEXITED: i32 = 4;
 pub const P_PID: i32 = 1;
 pub const PR_SET_PDEATHSIG: i32 = 1;
 pub const PR_SET_NO_NEW_PRIVS: i32 = 38;
+pub const RLIMIT_CPU: i32 = 0;
+pub const RLIMIT_FSIZE: i32 = 1;
+pub const RLIMIT_DATA: i32 = 2;
+pub const RLIMIT_STACK: i32 = 3;
+pub const RLIMIT_CORE: i32 = 4;
+pub const RLIMIT_RSS: i32 = 5;
+pub const RLIMIT_NPROC: i32 = 6;
 pub const RLIMIT_NOFILE: i32 = 7;
+pub const RLIMIT_MEMLOCK: i32 = 8;
+pub const RLIMIT_AS: i32 = 9;
+pub const RLIMIT_LOCKS: i32 = 10;
+pub const RLIMIT_SIGPENDING: i32 = 11;
+pub const RLIMIT_MSGQUEUE: i32 = 12;
+pub const RLIMIT_NICE: i32 = 13;
+pub const RLIMIT_RTPRIO: i32 = 14;
+pub const RLIMIT_RTTIME: i32 = 15;
+/// `RLIM_INFINITY` for `prlimit64`.
+pub const RLIM_INFINITY: u64 = u64::MAX;
+/// `O_PATH` (asm-generic; the same on the supported targets).
+pub const O_PATH: i32 = 0o10000000;

@@ -170,3 +170,71 @@ pub unsafe fn fstatfs(fd: i32, buf: *mut Statfs) -> Result<(), Errno> {
     let ret = unsafe { crate::arch::syscall2(nr::FSTATFS, fd_arg(fd), buf as usize) };
     check_unit(ret)
 }
+
+/// `MAX_HANDLE_SZ`: the most bytes a file handle's `f_handle` holds.
+pub const MAX_HANDLE_SZ: usize = 128;
+/// `FILEID_KERNFS`: the handle type of kernfs-like filesystems (cgroupfs, pidfs), whose
+/// handle is the 64-bit inode id.
+pub const FILEID_KERNFS: i32 = 0xfe;
+
+/// `struct file_handle` with room for the largest handle ([`MAX_HANDLE_SZ`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct FileHandle {
+    /// In: the room in `f_handle`; out: the handle's length.
+    pub handle_bytes: u32,
+    /// Out: the handle's type (`FILEID_*`).
+    pub handle_type: i32,
+    /// The handle.
+    pub f_handle: [u8; MAX_HANDLE_SZ],
+}
+
+impl Default for FileHandle {
+    fn default() -> Self {
+        Self {
+            handle_bytes: MAX_HANDLE_SZ as u32,
+            handle_type: 0,
+            f_handle: [0; MAX_HANDLE_SZ],
+        }
+    }
+}
+
+const_assert_eq!(offset_of!(FileHandle, f_handle), 8);
+const_assert_eq!(size_of::<FileHandle>(), 8 + MAX_HANDLE_SZ);
+
+/// `name_to_handle_at(2)`: the file handle of `path` (relative to `dirfd`; empty with
+/// [`AT_EMPTY_PATH`]: `dirfd` itself) into `handle`, and its mount id into `mount_id`.
+///
+/// # Safety
+/// `path` is NUL-terminated; `handle` and `mount_id` are writable, and
+/// `handle.handle_bytes` is at most the room in `f_handle`.
+#[inline]
+pub unsafe fn name_to_handle_at(
+    dirfd: i32,
+    path: *const u8,
+    handle: *mut FileHandle,
+    mount_id: *mut i32,
+    flags: i32,
+) -> Result<(), Errno> {
+    // SAFETY: the caller's contract; the kernel writes at most `handle_bytes` bytes of
+    // handle after the header, and one int.
+    check_unit(unsafe {
+        crate::arch::syscall5(
+            nr::NAME_TO_HANDLE_AT,
+            fd_arg(dirfd),
+            path as usize,
+            handle as usize,
+            mount_id as usize,
+            flags as usize,
+        )
+    })
+}
+
+/// `statx` of `fd` itself (an empty path with [`AT_EMPTY_PATH`]) for the fields of `mask`.
+pub(crate) fn fstatx(fd: i32, mask: u32) -> Result<Statx, Errno> {
+    let mut st = Statx::default();
+    // SAFETY: an empty NUL-terminated path with AT_EMPTY_PATH names the fd itself; `st`
+    // is writable.
+    unsafe { statx(fd, c"".as_ptr().cast(), AT_EMPTY_PATH, mask, &mut st) }?;
+    Ok(st)
+}

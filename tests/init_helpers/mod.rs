@@ -101,6 +101,8 @@ pub fn example(name: &str) -> PathBuf {
             "activated",
             "--example",
             "notify_ready",
+            "--example",
+            "supervisor",
         ])
         .arg("--manifest-path")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))

@@ -7,7 +7,8 @@ SO_PASSCRED, prints "ready", then receives COUNT messages and prints, per messag
     msg <payload hex> <pid> <uid> <gid> <flags> <n fds> [<fd contents hex> ...]
 
 Received fds are read to end-of-file (they must be readable: pipes, memfds read from
-offset 0), then closed, which also answers BARRIER=1.
+offset 0), then closed, which also answers BARRIER=1; a pidfd is shown as
+"pidfd:<the pid its /proc/self/fdinfo names>" instead.
 """
 import array
 import errno
@@ -17,6 +18,15 @@ import stat
 import struct
 import sys
 
+
+
+def pidfd_pid(fd):
+    """The pid a pidfd refers to, or None if fd is not a pidfd."""
+    with open("/proc/self/fdinfo/%d" % fd) as info:
+        for line in info:
+            if line.startswith("Pid:"):
+                return line.split()[1]
+    return None
 
 
 def read_all(fd):
@@ -56,7 +66,11 @@ for _ in range(count):
     contents = []
     for fd in fds:
         try:
-            contents.append(read_all(fd).hex() or "-")
+            pid_of = pidfd_pid(fd)
+            if pid_of is not None:
+                contents.append("pidfd:" + pid_of)
+            else:
+                contents.append(read_all(fd).hex() or "-")
         except OSError as e:
             contents.append("error:" + errno.errorcode.get(e.errno, str(e.errno)))
         finally:

@@ -3,8 +3,9 @@
 //! `strlen` that compiled Rust may call (`compiler_builtins` does not export them on
 //! `*-linux-gnu`, where libc normally does; LLVM also turns byte loops into them).
 //!
-//! Shared word for word by the freestanding example and the two programs of the size
-//! comparison (`benches/size/`), so that they differ only in their `main`.
+//! Shared word for word by the freestanding example, the container init
+//! (`examples/init`) and the two programs of the size comparison (`benches/size/`), so
+//! that they differ only in their `main`.
 //! The link flags that go with it are in `build.rs` next to this file.
 
 use core::arch::global_asm;
@@ -33,6 +34,22 @@ impl Args {
         // SAFETY: the kernel put `argc` pointers to NUL-terminated strings at `argv`;
         // they live, unchanged, until the process ends.
         unsafe { Some(core::ffi::CStr::from_ptr(*self.argv.add(i)).to_bytes()) }
+    }
+
+    /// Argument `i` as a C string (`None` past the last).
+    #[allow(dead_code)]
+    pub fn get_cstr(&self, i: usize) -> Option<&'static core::ffi::CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: as in `get`.
+        unsafe { Some(core::ffi::CStr::from_ptr(*self.argv.add(i))) }
+    }
+
+    /// The arguments: `argc` pointers to C strings, then a null.
+    #[allow(dead_code)]
+    pub fn argv(&self) -> *const *const core::ffi::c_char {
+        self.argv
     }
 
     /// The environment: a null-terminated array of `NAME=value` C strings.

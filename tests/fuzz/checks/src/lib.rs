@@ -9,8 +9,8 @@
 //! | `encode_roundtrip`  | [`encode`]     | `Encoder` → bytes → parse, structured input |
 //! | `unix_addr`         | [`unix_addr`]  | `UnixAddr` constructors, accessors, Display |
 //! | `received_control`  | [`received`]   | `ReceivedControl` with harmless fd numbers  |
-//! | `notify_message`    | [`notify`]     | sd_notify messages, `NOTIFY_SOCKET`, names  |
-//! | `listen_env`        | [`activation`] | `LISTEN_PID`/`LISTEN_FDS`/`LISTEN_FDNAMES`  |
+//! | `notify_message`    | [`notify`]     | sd_notify messages and fields, `NOTIFY_SOCKET`, `WATCHDOG_*`, names |
+//! | `listen_env`        | [`activation`] | `LISTEN_PID`/`LISTEN_PIDFDID`/`LISTEN_FDS`/`LISTEN_FDNAMES` |
 //! | `recv_batch`        | [`batch`]      | `recv_mmsg`'s per-message walk, via the kernel |
 //!
 //! A new target: a module here with `pub fn check(&[u8])`, an entry in [`TARGETS`], a
@@ -35,6 +35,38 @@ pub fn as_bytes_mut(words: &mut [u64]) -> &mut [u8] {
             words.as_mut_ptr().cast::<u8>(),
             std::mem::size_of_val(words),
         )
+    }
+}
+
+/// A copy of some bytes at an 8-byte-aligned address, as `ReceivedControl::new` requires
+/// of its buffer (a `Vec<u8>` promises no alignment).
+pub struct AlignedBuf {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl From<&[u8]> for AlignedBuf {
+    fn from(bytes: &[u8]) -> Self {
+        let mut buf = Self {
+            words: vec![0; bytes.len().div_ceil(8)],
+            len: bytes.len(),
+        };
+        buf.copy_from_slice(bytes);
+        buf
+    }
+}
+
+impl std::ops::Deref for AlignedBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: as in `as_bytes_mut`; `len` is at most the words' size in bytes.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for AlignedBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut as_bytes_mut(&mut self.words)[..self.len]
     }
 }
 

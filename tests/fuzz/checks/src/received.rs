@@ -34,6 +34,7 @@ use baremsg::sys::{SCM_CREDENTIALS, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET};
 use baremsg::Error;
 
 use crate::model::{self, Item};
+use crate::AlignedBuf;
 
 /// Fd numbers at and above this are never open in this process.
 pub const HARMLESS_BASE: i32 = 0x4000_0000;
@@ -84,7 +85,7 @@ pub fn check(data: &[u8]) {
     take_with_helpers(clean, &items, &slots);
     drop_after_a_helper(clean, &slots);
 
-    let mut copy = clean.to_vec();
+    let mut copy = AlignedBuf::from(&clean[..]);
     // SAFETY: every non-negative number in an fd slot is in the harmless range, which
     // no fd of this process reaches (checked above): closing them closes nothing.
     drop(unsafe { ReceivedControl::new(&mut copy) });
@@ -102,7 +103,7 @@ fn release(fd: baremsg::fd::OwnedFd, seen: &mut Vec<i32>) {
 }
 
 fn take_everything(clean: &[u8], items: &[Item], slots: &[usize]) {
-    let mut buf = clean.to_vec();
+    let mut buf = AlignedBuf::from(clean);
     let mut seen = Vec::new();
     let mut got = Vec::new();
     {
@@ -167,7 +168,7 @@ fn take_with_helpers(clean: &[u8], items: &[Item], slots: &[usize]) {
             Shape::Credentials(pid, uid, gid) => Some((pid, uid, gid)),
             _ => None,
         });
-    let mut buf = clean.to_vec();
+    let mut buf = AlignedBuf::from(clean);
     let mut seen = Vec::new();
     {
         // SAFETY: as in `take_everything`.
@@ -225,7 +226,7 @@ fn drop_after_a_helper(clean: &[u8], slots: &[usize]) {
         return;
     }
     for take_one in [false, true] {
-        let mut buf = clean.to_vec();
+        let mut buf = AlignedBuf::from(clean);
         let real: Vec<i32> = live
             .iter()
             .map(|&s| {

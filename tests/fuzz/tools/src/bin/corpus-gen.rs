@@ -393,6 +393,21 @@ fn notify_seeds(out: &mut Out) {
             b"PATH=/bin\xffNOTIFY_SOCKETX=1\xffNOTIFY_SOCKET=/run/notify\xffNOTIFY_SOCKET=@x"
                 .to_vec(),
         ),
+        (
+            "fields-259",
+            b"WATCHDOG=trigger\nWATCHDOG_USEC=30000000\nNOTIFYACCESS=exec\nEXIT_STATUS=3\n\
+              MAINPIDFD=1\nMAINPIDFDID=77\nFDSTOREREMOVE=1\nFDPOLL=0\nRESTART_RESET=1\nX_A=b"
+                .to_vec(),
+        ),
+        (
+            "bad-fields",
+            b"EXIT_STATUS=256\nERRNO=4096\nSTATUS=\xff\nFDPOLL=2".to_vec(),
+        ),
+        ("vsock", b"vsock:2:1234".to_vec()),
+        ("vsock-stream-host", b"vsock-stream:host:9".to_vec()),
+        ("vsock-bad-port", b"vsock-seqpacket:3:4294967295".to_vec()),
+        ("watchdog-own", b"!20000000".to_vec()),
+        ("watchdog-other", b"5000\xff1".to_vec()),
     ];
     for (name, bytes) in seeds {
         out.put("notify_message", &format!("any-{name}"), &bytes);
@@ -400,8 +415,9 @@ fn notify_seeds(out: &mut Out) {
 }
 
 fn listen_env_seeds(out: &mut Out) {
-    // flags: bit 0-2 the value is set, bit 3 LISTEN_PID is this process's pid.
-    let seeds: [(&str, &[u8]); 11] = [
+    // flags: bits 0-2 and 4 the value is set, bit 3 LISTEN_PID is this process's pid,
+    // bit 5 LISTEN_PIDFDID its pidfs id.
+    let seeds: [(&str, &[u8]); 14] = [
         ("own-two-named", b"\x0f\xff2\xffweb:admin"),
         ("own-three-unnamed", b"\x0b\xff3"),
         ("own-zero-empty-names", b"\x0f\xff0\xff"),
@@ -413,6 +429,9 @@ fn listen_env_seeds(out: &mut Out) {
         ("own-too-many", b"\x0b\xff99999999999"),
         ("own-plus-sign", b"\x0b\xff+1"),
         ("unset", b"\x00"),
+        ("own-pidfdid", b"\x2b\xff1\xff\xff"),
+        ("own-wrong-pidfdid", b"\x1b\xff1\xff\xff12"),
+        ("own-bad-pidfdid", b"\x1b\xff1\xff\xffx"),
     ];
     for (name, bytes) in seeds {
         out.put("listen_env", &format!("any-{name}"), bytes);

@@ -40,9 +40,7 @@ fn peer() -> Option<&'static Path> {
         // x86_64's from `libsystemd0`, i686's from `libsystemd0:i386` (.ci/install-deps
         // installs both); the qemu targets' would need a foreign architecture each.
         if arch != "x86_64" && arch != "x86" {
-            eprintln!(
-                "skipped: libsystemd0 is installed for x86_64 and i686 only, not for {arch}"
-            );
+            eprintln!("skipped: libsystemd0 is installed for x86_64 and i686 only, not for {arch}");
             return None;
         }
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/libsystemd_peer.c");

@@ -16,8 +16,8 @@ use baremsg::fd::{self, AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use baremsg::io::{IoSlice, IoSliceMut};
 use baremsg::sys::{self, Ucred};
 use baremsg::unix::{
-    recv_mmsg, recv_mmsg_with_flags, send_mmsg, RecvEntry, SendEntry, UnixAddr, UnixDatagram,
-    UnixSeqpacket, UnixStream, MMSG_MAX,
+    recv_mmsg_with_flags, send_mmsg, RecvEntry, SendEntry, UnixDatagram, UnixSeqpacket, UnixStream,
+    MMSG_MAX,
 };
 use baremsg::{Errno, Error};
 
@@ -154,8 +154,11 @@ fn a_batch_carries_fds_and_credentials_per_message() {
 
 /// The free functions work on any socket fd, here std's, and the address of each
 /// message's sender is reported per message.
+// std's `UnixDatagram` stands in for the receiving socket: with `std`, the fd types are std's.
+#[cfg(feature = "std")]
 #[test]
 fn each_message_reports_its_own_sender_address() {
+    use baremsg::unix::{recv_mmsg, UnixAddr};
     let _g = serial();
     let tag = std::process::id();
     let rx_addr = UnixAddr::from_abstract(format!("baremsg-mmsg-rx-{tag}").as_bytes()).unwrap();
@@ -883,7 +886,7 @@ fn a_raw_receiver_reads_baremsgs_batch() {
             while !c.is_null() {
                 if (*c).cmsg_type == libc::SCM_RIGHTS {
                     let fd: i32 = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
-                    let owned = <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd);
+                    let owned = <OwnedFd as baremsg::fd::FromRawFd>::from_raw_fd(fd);
                     contents.push(read_all(owned.as_fd()));
                 } else {
                     contents.push(b"cred".to_vec());

@@ -308,10 +308,34 @@ pub unsafe fn sendmmsg(fd: i32, msgs: *mut Mmsghdr, vlen: u32, flags: i32) -> Re
 #[inline]
 pub unsafe fn recvmmsg(fd: i32, msgs: *mut Mmsghdr, vlen: u32, flags: i32) -> Result<usize, Errno> {
     // SAFETY: the caller's contract; a null timeout is allowed.
+    unsafe { recvmmsg_call(fd, msgs, vlen, flags, 0) }
+}
+
+/// The `recvmmsg` socket call (not `recvmmsg_time64`) with `timeout` as its fifth argument:
+/// 0, or the address of the timespec of the target's `recvmmsg` (64-bit seconds on the
+/// 64-bit targets, 32-bit on the others).
+///
+/// # Safety
+/// As [`recvmmsg`]; `timeout` is 0 or points to such a timespec, writable.
+#[inline(always)]
+unsafe fn recvmmsg_call(
+    fd: i32,
+    msgs: *mut Mmsghdr,
+    vlen: u32,
+    flags: i32,
+    timeout: usize,
+) -> Result<usize, Errno> {
+    // SAFETY: the caller's contract.
     check(unsafe {
         socket_call(
             SocketCall::RECVMMSG,
-            [fd_arg(fd), msgs as usize, vlen as usize, flags as usize, 0],
+            [
+                fd_arg(fd),
+                msgs as usize,
+                vlen as usize,
+                flags as usize,
+                timeout,
+            ],
         )
     })
 }
@@ -342,18 +366,7 @@ pub unsafe fn recvmmsg_timeout(
     };
     #[cfg(target_pointer_width = "64")]
     // SAFETY: the caller's contract; `timeout` is the kernel's 64-bit timespec.
-    return check(unsafe {
-        socket_call(
-            SocketCall::RECVMMSG,
-            [
-                fd_arg(fd),
-                msgs as usize,
-                vlen as usize,
-                flags as usize,
-                timeout as *mut Timespec as usize,
-            ],
-        )
-    });
+    return unsafe { recvmmsg_call(fd, msgs, vlen, flags, timeout as *mut Timespec as usize) };
     #[cfg(target_pointer_width = "32")]
     {
         #[cfg(not(all(target_arch = "x86", baremsg_socketcall)))]
@@ -379,19 +392,9 @@ pub unsafe fn recvmmsg_timeout(
             }
         }
         let mut t32 = super::time::Timespec32::saturating(timeout);
+        let t32_addr = &mut t32 as *mut super::time::Timespec32 as usize;
         // SAFETY: the caller's contract; `t32` is the 32-bit timespec the old call takes.
-        let r = check(unsafe {
-            socket_call(
-                SocketCall::RECVMMSG,
-                [
-                    fd_arg(fd),
-                    msgs as usize,
-                    vlen as usize,
-                    flags as usize,
-                    &mut t32 as *mut super::time::Timespec32 as usize,
-                ],
-            )
-        });
+        let r = unsafe { recvmmsg_call(fd, msgs, vlen, flags, t32_addr) };
         *timeout = t32.widen();
         r
     }
